@@ -1,0 +1,94 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Every target of ours builds in Swift 6 mode with strict concurrency and treats warnings as errors.
+let strict: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "postern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "postern", targets: ["postern"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries: OpenSSL 3 (libssl-dev) and OpenLDAP (libldap2-dev).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLDAP",
+            pkgConfig: "ldap",
+            providers: [.apt(["libldap2-dev"])]
+        ),
+        // Thin C wrappers for OpenSSL's function-like macros; nothing else lives here.
+        .target(
+            name: "CPosternShims",
+            dependencies: ["COpenSSL"]
+        ),
+        // Socket-free protocol code: parsers and state machines, bytes in, actions out.
+        .target(
+            name: "PosternProtocol",
+            swiftSettings: strict
+        ),
+        // OpenSSL 3 contexts and memory-BIO TLS engines; no OpenSSL type is public.
+        .target(
+            name: "PosternTLS",
+            dependencies: ["COpenSSL", "CPosternShims"],
+            swiftSettings: strict
+        ),
+        // The YAML configuration: typed structs, validation with file/line/key errors.
+        .target(
+            name: "PosternConfig",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        // User-to-backend maps behind an asynchronous lookup interface.
+        .target(
+            name: "PosternMap",
+            dependencies: ["PosternConfig"],
+            swiftSettings: strict
+        ),
+        // The Dispatch event loop: listeners, non-blocking endpoints, connectors, timers.
+        .target(
+            name: "PosternIO",
+            dependencies: ["PosternTLS", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Sessions: wires protocol, TLS, map and I/O together; admin endpoint; reload.
+        .target(
+            name: "PosternServer",
+            dependencies: [
+                "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternIO",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "postern",
+            dependencies: [
+                "PosternServer", "PosternConfig", "PosternMap",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "PosternProtocolTests", dependencies: ["PosternProtocol"], swiftSettings: strict),
+        .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"], swiftSettings: strict),
+        .testTarget(name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig"], swiftSettings: strict),
+        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+    ]
+)

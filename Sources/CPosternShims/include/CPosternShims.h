@@ -1,0 +1,34 @@
+// Thin wrappers for OpenSSL function-like macros that Swift cannot import.
+#ifndef POSTERN_SHIMS_H
+#define POSTERN_SHIMS_H
+
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+
+int postern_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version);
+int postern_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version);
+int postern_ssl_set_host_name(SSL *ssl, const char *name);
+int postern_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list);
+int postern_ssl_ctx_set_dh_auto(SSL_CTX *ctx, int onoff);
+long postern_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
+int postern_ssl_get_tmp_key_bits(SSL *ssl, const char **type_name);
+int postern_err_get_lib(unsigned long err);
+int postern_err_get_reason(unsigned long err);
+int postern_bio_set_mem_eof_return(BIO *bio, int value);
+long postern_ssl_ctx_set_release_buffers(SSL_CTX *ctx);
+
+uint64_t postern_op_cipher_server_preference(void);
+uint64_t postern_op_no_renegotiation(void);
+uint64_t postern_op_no_compression(void);
+uint64_t postern_op_no_tlsv1(void);
+uint64_t postern_op_no_tlsv1_1(void);
+uint64_t postern_op_ignore_unexpected_eof(void);
+
+int postern_tls1_2_version(void);
+int postern_tls1_3_version(void);
+long postern_sess_cache_server(void);
+long postern_sess_cache_off(void);
+
+#endif

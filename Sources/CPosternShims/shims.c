@@ -1,0 +1,35 @@
+#include "CPosternShims.h"
+
+int postern_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_min_proto_version(ctx, version); }
+int postern_ssl_ctx_set_max_proto(SSL_CTX *ctx, int version) { return (int)SSL_CTX_set_max_proto_version(ctx, version); }
+int postern_ssl_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
+int postern_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list) { return (int)SSL_CTX_set1_groups_list(ctx, list); }
+int postern_ssl_ctx_set_dh_auto(SSL_CTX *ctx, int onoff) { return (int)SSL_CTX_set_dh_auto(ctx, onoff); }
+long postern_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_session_cache_mode(ctx, mode); }
+
+int postern_ssl_get_tmp_key_bits(SSL *ssl, const char **type_name) {
+    EVP_PKEY *key = NULL;
+    *type_name = NULL;
+    if (!SSL_get_peer_tmp_key(ssl, &key) || key == NULL) { return 0; }
+    int bits = EVP_PKEY_get_bits(key);
+    *type_name = EVP_PKEY_get0_type_name(key);
+    EVP_PKEY_free(key);
+    return bits;
+}
+
+int postern_err_get_lib(unsigned long err) { return ERR_GET_LIB(err); }
+int postern_err_get_reason(unsigned long err) { return ERR_GET_REASON(err); }
+int postern_bio_set_mem_eof_return(BIO *bio, int value) { return (int)BIO_set_mem_eof_return(bio, value); }
+
+uint64_t postern_op_cipher_server_preference(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
+uint64_t postern_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }
+uint64_t postern_op_no_compression(void) { return SSL_OP_NO_COMPRESSION; }
+uint64_t postern_op_no_tlsv1(void) { return SSL_OP_NO_TLSv1; }
+uint64_t postern_op_no_tlsv1_1(void) { return SSL_OP_NO_TLSv1_1; }
+uint64_t postern_op_ignore_unexpected_eof(void) { return SSL_OP_IGNORE_UNEXPECTED_EOF; }
+
+int postern_tls1_2_version(void) { return TLS1_2_VERSION; }
+int postern_tls1_3_version(void) { return TLS1_3_VERSION; }
+long postern_sess_cache_server(void) { return SSL_SESS_CACHE_SERVER; }
+long postern_sess_cache_off(void) { return SSL_SESS_CACHE_OFF; }
+long postern_ssl_ctx_set_release_buffers(SSL_CTX *ctx) { return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); }

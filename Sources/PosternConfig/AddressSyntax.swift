@@ -1,0 +1,122 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A host with an optional port, as split out of `host`, `host:port` or `[v6]:port`.
+struct HostPort: Equatable {
+    var host: String
+    var port: Int?
+}
+
+/// Why an address string was rejected, in words fit for a config issue.
+struct AddressProblem: Error, Equatable {
+    var message: String
+}
+
+/// Parsing and checking of the address forms used in the config: `host:port`, `[v6]:port` and bare `host`.
+enum AddressSyntax {
+    /// Splits and checks an address. With `portRequired` false a bare host is accepted too;
+    /// a bracketed IPv6 address always needs its port.
+    static func parse(_ text: String, portRequired: Bool) -> Result<HostPort, AddressProblem> {
+        let expected = portRequired ? "host:port, IPv6 as [address]:port" : "host, host:port or [IPv6]:port"
+        guard !text.isEmpty else { return .failure(AddressProblem(message: "empty address (expected \(expected))")) }
+        let host: Substring
+        let portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else {
+                return .failure(AddressProblem(message: "missing ']' in '\(text)' (expected \(expected))"))
+            }
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard !host.isEmpty else { return .failure(AddressProblem(message: "missing host in '\(text)'")) }
+            guard isIPv6(String(host)) else {
+                return .failure(AddressProblem(message: "'\(host)' in '\(text)' is not a valid IPv6 address"))
+            }
+            guard !rest.isEmpty else {
+                return .failure(AddressProblem(message: "missing port in '\(text)' (expected [address]:port)"))
+            }
+            guard rest.first == ":" else {
+                return .failure(AddressProblem(message: "unexpected '\(rest)' after ']' in '\(text)'"))
+            }
+            portText = rest.dropFirst()
+        } else {
+            let colons = text.filter { $0 == ":" }.count
+            if colons > 1 {
+                return .failure(
+                    AddressProblem(
+                        message: "IPv6 addresses must be written in brackets, e.g. [::1]:1143 (got '\(text)')"))
+            }
+            if let colon = text.firstIndex(of: ":") {
+                host = text[..<colon]
+                portText = text[text.index(after: colon)...]
+            } else {
+                host = text[...]
+                portText = nil
+            }
+            guard !host.isEmpty else { return .failure(AddressProblem(message: "missing host in '\(text)'")) }
+            guard isHostName(host) else {
+                return .failure(AddressProblem(message: "invalid host name '\(host)' in '\(text)'"))
+            }
+        }
+        guard let portText else {
+            if portRequired {
+                return .failure(AddressProblem(message: "missing port in '\(text)' (expected \(expected))"))
+            }
+            return .success(HostPort(host: String(host), port: nil))
+        }
+        guard portText.count <= 5, !portText.isEmpty, portText.allSatisfy(\.isASCIIDigit),
+            let port = Int(portText), (1...65535).contains(port)
+        else {
+            let shown = portText.isEmpty ? "missing port" : "bad port '\(portText)'"
+            return .failure(AddressProblem(message: "\(shown) in '\(text)' (port must be 1..65535)"))
+        }
+        return .success(HostPort(host: String(host), port: port))
+    }
+
+    /// Whether `text` is a literal IPv6 address, optionally with a `%zone` suffix.
+    static func isIPv6(_ text: String) -> Bool {
+        let address = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let first = address.first, address.count == 1 || !(address.last ?? "").isEmpty else { return false }
+        var buffer = in6_addr()
+        return inet_pton(AF_INET6, String(first), &buffer) == 1
+    }
+
+    /// Whether `text` is a plausible host name or IPv4 address: dot-separated labels of letters,
+    /// digits, `-` and `_`, none empty (a single trailing dot is allowed) and none starting with `-`.
+    static func isHostName(_ text: Substring) -> Bool {
+        var labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        if labels.count > 1, labels.last == "" { labels.removeLast() }
+        return !labels.isEmpty
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.first != "-"
+                    && label.allSatisfy { $0.isASCIILetterOrDigit || $0 == "-" || $0 == "_" }
+            }
+    }
+
+    /// A key under which two specs that name the same socket compare equal
+    /// (host names case-insensitively, IPv6 addresses in canonical form).
+    static func identity(of spec: SocketAddressSpec) -> String {
+        var host = spec.host.lowercased()
+        if host.contains(":") {
+            var buffer = in6_addr()
+            var output = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+            if inet_pton(AF_INET6, host, &buffer) == 1,
+                inet_ntop(AF_INET6, &buffer, &output, socklen_t(output.count)) != nil
+            {
+                host = String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
+        }
+        return "\(host)|\(spec.port)"
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+    var isASCIILetterOrDigit: Bool { isASCII && (isLetter || isNumber) }
+}

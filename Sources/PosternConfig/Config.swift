@@ -1,0 +1,164 @@
+/// The typed form of Postern's YAML configuration (schema v1), after validation.
+///
+/// Every path in it is absolute: relative paths in the file are resolved against the folder
+/// of the configuration file by the loader.
+public struct PosternConfig: Sendable, Equatable {
+    /// The configuration file this was read from (absolute path).
+    public var sourcePath: String
+    public var server: ServerSettings
+    public var listeners: [ListenerConfig]
+    /// The client-facing TLS settings; required when any listener uses TLS.
+    public var tls: ServerTLSConfig?
+    public var backendTLS: BackendTLSConfig
+    public var map: MapConfig
+    public var limits: Limits
+
+    public init(
+        sourcePath: String, server: ServerSettings, listeners: [ListenerConfig], tls: ServerTLSConfig?,
+        backendTLS: BackendTLSConfig, map: MapConfig, limits: Limits
+    ) {
+        self.sourcePath = sourcePath
+        self.server = server
+        self.listeners = listeners
+        self.tls = tls
+        self.backendTLS = backendTLS
+        self.map = map
+        self.limits = limits
+    }
+}
+
+/// Process-wide settings (`server:` block).
+public struct ServerSettings: Sendable, Equatable {
+    /// Number of serial event-loop queues; 0 means one per core.
+    public var workers: Int = 0
+    /// Where the HTTP admin endpoint (`/health`, `/metrics`) listens; nil disables it.
+    public var adminListen: SocketAddressSpec? = nil
+    /// Log level name: trace, debug, info, notice, warning, error, critical.
+    public var logLevel: String = "info"
+    public init() {}
+}
+
+/// A host and port as written in the config: `127.0.0.1:1143`, `[::1]:1143`, `mail.example:143`.
+public struct SocketAddressSpec: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The mail protocol a listener speaks.
+public enum MailProtocol: String, Sendable, Equatable, CaseIterable {
+    case imap, pop3, managesieve
+}
+
+/// How a listener offers TLS to clients.
+public enum ListenerTLSMode: String, Sendable, Equatable, CaseIterable {
+    case none
+    case starttls
+    case starttlsRequired = "starttls-required"
+    case implicit
+}
+
+/// How Postern speaks TLS to a backend.
+public enum BackendTLSMode: String, Sendable, Equatable, CaseIterable {
+    case none, starttls, implicit
+}
+
+/// One `listeners:` entry.
+public struct ListenerConfig: Sendable, Equatable {
+    public var name: String
+    public var proto: MailProtocol
+    public var listen: [SocketAddressSpec]
+    public var tls: ListenerTLSMode
+    public var backend: BackendEndpointConfig
+    public init(
+        name: String, proto: MailProtocol, listen: [SocketAddressSpec], tls: ListenerTLSMode,
+        backend: BackendEndpointConfig
+    ) {
+        self.name = name
+        self.proto = proto
+        self.listen = listen
+        self.tls = tls
+        self.backend = backend
+    }
+}
+
+/// The `backend:` block of a listener: the port used when the map gives a host alone, and the TLS mode.
+public struct BackendEndpointConfig: Sendable, Equatable {
+    public var port: Int
+    public var tls: BackendTLSMode
+    public init(port: Int, tls: BackendTLSMode) {
+        self.port = port
+        self.tls = tls
+    }
+}
+
+/// A TLS protocol version floor.
+public enum TLSVersion: String, Sendable, Equatable, CaseIterable {
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+}
+
+/// Where DH parameters come from: the RFC 7919 groups chosen by OpenSSL, or a PEM file.
+public enum DHParams: Sendable, Equatable {
+    case auto
+    case file(String)
+}
+
+/// The default TLS 1.2 cipher list: forward-secret AEAD suites only.
+public let defaultTLS12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20"
+/// The default TLS 1.3 cipher suites.
+public let defaultTLS13Ciphersuites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"
+
+/// The client-facing `tls:` block.
+public struct ServerTLSConfig: Sendable, Equatable {
+    public var certificate: String
+    public var key: String
+    public var minVersion: TLSVersion = .v1_2
+    public var ciphers: String = defaultTLS12Ciphers
+    public var ciphersuites: String = defaultTLS13Ciphersuites
+    public var preferServerCiphers: Bool = true
+    public var dhParams: DHParams = .auto
+    public init(certificate: String, key: String) {
+        self.certificate = certificate
+        self.key = key
+    }
+}
+
+/// The `backend_tls:` block: how backends are verified.
+public struct BackendTLSConfig: Sendable, Equatable {
+    /// CA bundle; nil means the system store.
+    public var caFile: String? = nil
+    public var verify: Bool = true
+    public var minVersion: TLSVersion = .v1_2
+    public var ciphers: String? = nil
+    public init() {}
+}
+
+/// The `map:` block.
+public struct MapConfig: Sendable, Equatable {
+    /// The `user host[:port]` map file, if any.
+    public var file: String? = nil
+    /// The server used for users the map does not know, as written (`host` or `host:port`).
+    public var defaultServer: String? = nil
+    public init() {}
+}
+
+/// The `limits:` block. Times are in seconds.
+public struct Limits: Sendable, Equatable {
+    public var loginTimeout: Double = 60
+    public var idleTimeout: Double = 1800
+    public var loginAttempts: Int = 3
+    /// Time allowed to connect to a backend and read its greeting.
+    public var connectTimeout: Double = 10
+    /// Longest pre-authentication command line or login argument, in bytes.
+    public var maxLine: Int = 8192
+    /// Relay buffer per direction, in bytes; reads pause when it is full.
+    public var bufferSize: Int = 65536
+    /// Most sessions at once; further connections are refused with a protocol error.
+    public var maxSessions: Int = 10000
+    public init() {}
+}

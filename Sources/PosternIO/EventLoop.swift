@@ -1,0 +1,81 @@
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Something a shard's housekeeping timer visits once a second (sessions check their deadlines).
+public protocol ShardTickable: AnyObject {
+    func tick(now: UInt64)
+}
+
+/// One serial queue of the event loop, with what its connections share: read buffers, and a
+/// once-a-second timer for deadlines and for polling paused sockets. Everything in it is touched
+/// on `queue` only.
+public final class EventShard: @unchecked Sendable {
+    public let queue: DispatchQueue
+    public let index: Int
+    /// Raw bytes read from sockets land here before they are handed on.
+    var readBuffer: [UInt8]
+    /// Decrypted TLS plaintext lands here.
+    var plaintextBuffer: [UInt8] = []
+    /// Endpoints whose reads are paused: the timer polls their sockets for errors.
+    var paused: [ObjectIdentifier: Endpoint] = [:]
+    /// Endpoints closing gracefully, with their deadlines.
+    var lingering: [ObjectIdentifier: (Endpoint, UInt64)] = [:]
+    private var tickables: [ObjectIdentifier: any ShardTickable] = [:]
+    private var timer: (any DispatchSourceTimer)?
+
+    init(index: Int, readBufferSize: Int) {
+        self.index = index
+        self.queue = DispatchQueue(label: "postern.shard.\(index)")
+        self.readBuffer = [UInt8](repeating: 0, count: readBufferSize)
+    }
+
+    func start() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
+        timer.setEventHandler { [unowned self] in self.housekeeping() }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Visit `object` every second until `unregister`.
+    public func register(_ object: any ShardTickable) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        tickables[ObjectIdentifier(object)] = object
+    }
+
+    public func unregister(_ object: any ShardTickable) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        tickables.removeValue(forKey: ObjectIdentifier(object))
+    }
+
+    /// Monotonic nanoseconds.
+    public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    private func housekeeping() {
+        let now = EventShard.now()
+        for object in Array(tickables.values) { object.tick(now: now) }
+        for endpoint in Array(paused.values) { endpoint.pollWhilePaused() }
+        for (endpoint, deadline) in Array(lingering.values) where now >= deadline { endpoint.close() }
+    }
+}
+
+/// The Dispatch event loop: a few serial queues (shards); each connection lives on one of them.
+public final class EventLoop: Sendable {
+    public let shards: [EventShard]
+    private let counter = Atomic<Int>(0)
+
+    /// `workers` queues (0 means one per core), each with a `readBufferSize`-byte read buffer.
+    public init(workers: Int, readBufferSize: Int = 65536) {
+        var count = workers
+        if count <= 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+        shards = (0..<count).map { EventShard(index: $0, readBufferSize: readBufferSize) }
+        for shard in shards { shard.start() }
+    }
+
+    /// The shard for the next connection (round robin).
+    public func nextShard() -> EventShard {
+        let value = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        return shards[value % shards.count]
+    }
+}

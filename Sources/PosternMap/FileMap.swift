@@ -1,0 +1,122 @@
+import Foundation
+
+/// A text map of `user host[:port]` lines: `#` comments, exact users and `*@domain` wildcards.
+///
+/// Exact entries win over wildcards; user names match exactly first, then case-insensitively.
+public struct FileMap: UserMap {
+    /// One parsed line.
+    public struct Entry: Sendable, Equatable {
+        public var key: String
+        public var servers: [BackendAddress]
+        public var line: Int
+    }
+
+    public let path: String
+    private let exact: [String: Entry]
+    private let folded: [String: Entry]
+    private let domains: [String: Entry]
+
+    /// A problem in the map file, with its line.
+    public struct ParseError: Error, Sendable, CustomStringConvertible {
+        public var path: String
+        public var line: Int
+        public var message: String
+        public var description: String { "\(path):\(line): \(message)" }
+    }
+
+    /// Reads and parses a map file.
+    public init(path: String) throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ParseError(path: path, line: 0, message: "cannot read the map: \(error.localizedDescription)")
+        }
+        try self.init(text: text, path: path)
+    }
+
+    /// Parses map text; `path` names it in errors.
+    public init(text: String, path: String) throws {
+        self.path = path
+        var exact: [String: Entry] = [:]
+        var folded: [String: Entry] = [:]
+        var domains: [String: Entry] = [:]
+        var errors: [ParseError] = []
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
+            var line = Substring(rawLine)
+            if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            if fields.isEmpty { continue }
+            guard fields.count >= 2 else {
+                errors.append(ParseError(path: path, line: lineNumber, message: "expected 'user host[:port]'"))
+                continue
+            }
+            var servers: [BackendAddress] = []
+            for field in fields.dropFirst() {
+                for part in field.split(separator: ",") {
+                    guard let address = BackendAddress.parse(part) else {
+                        errors.append(ParseError(path: path, line: lineNumber, message: "bad server '\(part)'"))
+                        continue
+                    }
+                    servers.append(address)
+                }
+            }
+            let key = String(fields[0])
+            let entry = Entry(key: key, servers: servers, line: lineNumber)
+            if key.hasPrefix("*@") {
+                let domain = key.dropFirst(2).lowercased()
+                guard !domain.isEmpty else {
+                    errors.append(ParseError(path: path, line: lineNumber, message: "empty domain in '\(key)'"))
+                    continue
+                }
+                if domains[domain] == nil { domains[domain] = entry }
+            } else {
+                if exact[key] == nil { exact[key] = entry }
+                if folded[key.lowercased()] == nil { folded[key.lowercased()] = entry }
+            }
+        }
+        if let first = errors.first { throw first }
+        self.exact = exact
+        self.folded = folded
+        self.domains = domains
+    }
+
+    /// Number of entries, for logs.
+    public var count: Int { exact.count + domains.count }
+
+    /// The entry for a user, without the async wrapper.
+    public func entry(for user: String) -> (Entry, String)? {
+        if let entry = exact[user] { return (entry, "exact") }
+        if let entry = folded[user.lowercased()] { return (entry, "exact, case-insensitive") }
+        if let at = user.lastIndex(of: "@") {
+            let domain = user[user.index(after: at)...].lowercased()
+            if let entry = domains[domain] { return (entry, "domain wildcard *@\(domain)") }
+        }
+        return nil
+    }
+
+    public func lookup(user: String) async throws -> Route? {
+        guard let (entry, kind) = entry(for: user) else { return nil }
+        return Route(servers: entry.servers, reason: "\(path):\(entry.line) (\(kind))")
+    }
+}
+
+/// Asks several maps in order, then falls back to a default server list.
+public struct ChainedMap: UserMap {
+    public let sources: [any UserMap]
+    public let defaultServers: [BackendAddress]
+
+    public init(sources: [any UserMap], defaultServers: [BackendAddress]) {
+        self.sources = sources
+        self.defaultServers = defaultServers
+    }
+
+    public func lookup(user: String) async throws -> Route? {
+        for source in sources {
+            if let route = try await source.lookup(user: user) { return route }
+        }
+        guard !defaultServers.isEmpty else { return nil }
+        return Route(servers: defaultServers, reason: "default")
+    }
+}

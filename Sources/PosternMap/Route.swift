@@ -1,0 +1,72 @@
+/// One backend server as a map names it: a host, and a port when the map gives one.
+public struct BackendAddress: Sendable, Equatable, Hashable, CustomStringConvertible {
+    public var host: String
+    /// Nil means the listener's backend port.
+    public var port: Int?
+
+    public init(host: String, port: Int? = nil) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host`, `host:port`, `[v6]` or `[v6]:port`; nil when malformed.
+    public static func parse(_ text: some StringProtocol) -> BackendAddress? {
+        let text = String(text)
+        guard !text.isEmpty else { return nil }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard !host.isEmpty, host.contains(":") else { return nil }
+            if rest.isEmpty { return BackendAddress(host: host) }
+            guard rest.hasPrefix(":"), let port = parsePort(rest.dropFirst()) else { return nil }
+            return BackendAddress(host: host, port: port)
+        }
+        let colons = text.filter { $0 == ":" }.count
+        if colons == 0 { return validHost(text) ? BackendAddress(host: text) : nil }
+        if colons > 1 { return BackendAddress(host: text) }  // a bare IPv6 address
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard validHost(parts[0]), let port = parsePort(parts[1]) else { return nil }
+        return BackendAddress(host: String(parts[0]), port: port)
+    }
+
+    private static func parsePort(_ text: some StringProtocol) -> Int? {
+        guard let port = Int(text), (1...65535).contains(port) else { return nil }
+        return port
+    }
+
+    private static func validHost(_ text: some StringProtocol) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == "_" }
+    }
+
+    public var description: String {
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        return port.map { "\(host):\($0)" } ?? host
+    }
+}
+
+/// Where a user goes and why: the answer of a map lookup.
+public struct Route: Sendable, Equatable {
+    /// Servers to try, in order.
+    public var servers: [BackendAddress]
+    /// Human-readable provenance, e.g. `users.map:12 (exact)` or `default`.
+    public var reason: String
+
+    public init(servers: [BackendAddress], reason: String) {
+        self.servers = servers
+        self.reason = reason
+    }
+}
+
+/// A source of routes. Lookups are asynchronous because directories (LDAP) answer over the network.
+public protocol UserMap: Sendable {
+    /// The route for `user`, or nil when this map does not know the user.
+    func lookup(user: String) async throws -> Route?
+}
+
+/// A map source failed (as opposed to not knowing the user).
+public struct MapError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,98 @@
+/// The credentials a client presented, as Postern will replay them to the backend.
+public struct Credentials: Sendable, Equatable {
+    /// The authentication identity (the login name).
+    public var user: String
+    public var password: String
+    /// The SASL authorization identity, when the client gave one.
+    public var authzid: String?
+
+    public init(user: String, password: String, authzid: String? = nil) {
+        self.user = user
+        self.password = password
+        self.authzid = authzid
+    }
+
+    /// The name the map is asked about: the authorization identity when one is given.
+    public var routingKey: String {
+        if let authzid, !authzid.isEmpty { return authzid }
+        return user
+    }
+}
+
+/// How the client authenticated, so the backend login can mirror it.
+public enum LoginMechanism: String, Sendable, Equatable {
+    case login = "LOGIN"
+    case plain = "PLAIN"
+}
+
+/// A client's request to log in: the front end hands it to the session, which routes it.
+public struct LoginRequest: Sendable, Equatable {
+    public var credentials: Credentials
+    public var mechanism: LoginMechanism
+    public init(credentials: Credentials, mechanism: LoginMechanism) {
+        self.credentials = credentials
+        self.mechanism = mechanism
+    }
+}
+
+/// How a backend login ended, as the front end reports it to the client.
+public enum LoginOutcome: Sendable, Equatable {
+    /// The backend accepted; `text` is its final response without any tag (e.g. `OK [CAPABILITY ...] Logged in`).
+    case success(text: String)
+    /// The backend refused the credentials; `text` is its response without any tag (e.g. `NO [AUTHENTICATIONFAILED] ...`).
+    case rejected(text: String)
+    /// No backend could be used (unknown user without default, unreachable, TLS failure, protocol error).
+    case unavailable(reason: String)
+    /// The map knows no backend for this user.
+    case unknownUser
+}
+
+/// What a front-end state machine asks its session to do.
+public enum FrontEndAction: Sendable, Equatable {
+    /// Send these bytes to the client.
+    case send([UInt8])
+    /// Start the TLS handshake with the client now (after sending what came before).
+    case startTLS
+    /// Route and log in; the machine waits for `loginFinished`.
+    case login(LoginRequest)
+    /// Login done: splice the connections, first forwarding these bytes the client pipelined.
+    case relay(pipelined: [UInt8])
+    /// Close the connection once what was queued is sent.
+    case close
+}
+
+/// What a back-end login state machine asks its session to do.
+public enum BackEndAction: Sendable, Equatable {
+    /// Send these bytes to the backend.
+    case send([UInt8])
+    /// Start the TLS handshake with the backend now.
+    case startTLS
+    /// Logged in. `leftover` is whatever the backend sent after its final response.
+    case succeeded(text: String, leftover: [UInt8])
+    /// The login did not succeed.
+    case failed(LoginOutcome)
+}
+
+/// A socket-free state machine for the client side of one protocol's pre-authentication dialogue.
+public protocol FrontEndMachine {
+    /// The bytes to greet a client with (after the TLS handshake for implicit TLS).
+    mutating func greeting() -> [UInt8]
+    /// Feeds bytes from the client; returns what to do.
+    mutating func receive(_ bytes: [UInt8]) -> [FrontEndAction]
+    /// The STARTTLS handshake finished.
+    mutating func tlsEstablished() -> [FrontEndAction]
+    /// The session finished the login the machine asked for.
+    mutating func loginFinished(_ outcome: LoginOutcome) -> [FrontEndAction]
+    /// The words to send before closing for a login timeout.
+    func timeoutMessage() -> [UInt8]
+    /// The words to send before closing because the server stops.
+    func shutdownMessage() -> [UInt8]
+}
+
+/// A socket-free state machine that logs in to a backend on the client's behalf.
+public protocol BackEndLoginMachine {
+    /// Feeds bytes from the backend; returns what to do.
+    mutating func receive(_ bytes: [UInt8]) -> [BackEndAction]
+    /// The STARTTLS handshake with the backend finished.
+    mutating func tlsEstablished() -> [BackEndAction]
+}

@@ -1,0 +1,189 @@
+import Glibc
+internal import COpenSSL
+internal import CPosternShims
+
+/// One TLS connection driven through memory BIOs: ciphertext in and out as bytes, no socket.
+///
+/// The owner feeds what it read from the network with `feed`, pulls plaintext with `readPlaintext`,
+/// pushes plaintext with `write`, and sends whatever `takeOutgoing` returns. Not thread-safe: an
+/// engine belongs to one session and is used on that session's queue only.
+public final class TLSEngine {
+    private let ssl: OpaquePointer
+    private let rbio: OpaquePointer
+    private let wbio: OpaquePointer
+    private let context: TLSContext
+    public private(set) var handshakeComplete = false
+    /// Set once the peer's close_notify was read.
+    public private(set) var receivedCloseNotify = false
+
+    /// The outcome of reading plaintext.
+    public enum ReadResult: Equatable {
+        /// This many bytes of plaintext were appended.
+        case data(Int)
+        /// More ciphertext is needed.
+        case wantMore
+        /// The peer sent close_notify.
+        case closed
+    }
+
+    /// Creates an engine on `context`. For a client-role context, `serverName` is sent as SNI (unless
+    /// it is an IP address) and checked against the certificate when the context verifies peers.
+    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+        guard let ssl = SSL_new(context.ctx) else { throw TLSContext.lastError("SSL_new") }
+        guard let rbio = BIO_new(BIO_s_mem()), let wbio = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSContext.lastError("BIO_new")
+        }
+        _ = postern_bio_set_mem_eof_return(rbio, -1)
+        SSL_set_bio(ssl, rbio, wbio)
+        self.ssl = ssl
+        self.rbio = rbio
+        self.wbio = wbio
+        self.context = context
+        if context.isServer {
+            SSL_set_accept_state(ssl)
+        } else {
+            SSL_set_connect_state(ssl)
+            if let name = serverName, !name.isEmpty {
+                let isIP = TLSEngine.isIPAddress(name)
+                if !isIP { _ = postern_ssl_set_host_name(ssl, name) }
+                if context.verifiesPeer {
+                    let param = SSL_get0_param(ssl)
+                    let ok =
+                        isIP ? X509_VERIFY_PARAM_set1_ip_asc(param, name) : X509_VERIFY_PARAM_set1_host(param, name, 0)
+                    guard ok == 1 else {
+                        SSL_free(ssl)
+                        throw TLSContext.lastError("host name \(name)")
+                    }
+                }
+            }
+        }
+    }
+
+    deinit { SSL_free(ssl) }  // frees both BIOs too
+
+    static func isIPAddress(_ name: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, name, &v4) == 1 || inet_pton(AF_INET6, name, &v6) == 1
+    }
+
+    /// Hands ciphertext read from the network to OpenSSL.
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        _ = BIO_write(rbio, base, Int32(bytes.count))
+    }
+
+    /// Advances the handshake. Returns true once it is complete.
+    @discardableResult
+    public func handshake() throws(TLSError) -> Bool {
+        if handshakeComplete { return true }
+        ERR_clear_error()
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 {
+            handshakeComplete = true
+            return true
+        }
+        try check(rc, during: "handshake")
+        return false
+    }
+
+    /// Decrypts what is available, appending plaintext to `output` (at most `limit` bytes at a time).
+    public func readPlaintext(into output: inout [UInt8], limit: Int = 65536) throws(TLSError) -> ReadResult {
+        if !handshakeComplete {
+            guard try handshake() else { return .wantMore }
+        }
+        let start = output.count
+        output.reserveCapacity(start + limit)
+        var total = 0
+        while total < limit {
+            let chunk = min(16384, limit - total)
+            let oldCount = output.count
+            output.append(contentsOf: repeatElement(0, count: chunk))
+            ERR_clear_error()
+            let rc = output.withUnsafeMutableBytes { buf in
+                SSL_read(ssl, buf.baseAddress! + oldCount, Int32(chunk))
+            }
+            if rc > 0 {
+                output.removeLast(chunk - Int(rc))
+                total += Int(rc)
+                continue
+            }
+            output.removeLast(chunk)
+            let err = SSL_get_error(ssl, rc)
+            if err == SSL_ERROR_ZERO_RETURN {
+                receivedCloseNotify = true
+                return total > 0 ? .data(total) : .closed
+            }
+            try check(rc, error: err, during: "read")
+            break
+        }
+        _ = start
+        return total > 0 ? .data(total) : .wantMore
+    }
+
+    /// Encrypts plaintext; the ciphertext waits in `takeOutgoing`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(TLSError) {
+        var offset = 0
+        while offset < bytes.count {
+            ERR_clear_error()
+            let rc = SSL_write(ssl, bytes.baseAddress! + offset, Int32(min(bytes.count - offset, 1 << 20)))
+            if rc <= 0 {
+                try check(rc, during: "write")
+                throw TLSError("TLS write before the handshake finished")
+            }
+            offset += Int(rc)
+        }
+    }
+
+    /// Queues a close_notify alert.
+    public func shutdown() {
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    /// Bytes of ciphertext waiting to be sent.
+    public var outgoingCount: Int { Int(BIO_ctrl_pending(wbio)) }
+
+    /// Moves all pending ciphertext to the end of `output`.
+    public func takeOutgoing(into output: inout [UInt8]) {
+        let pending = Int(BIO_ctrl_pending(wbio))
+        guard pending > 0 else { return }
+        let oldCount = output.count
+        output.append(contentsOf: repeatElement(0, count: pending))
+        let got = output.withUnsafeMutableBytes { buf in
+            BIO_read(wbio, buf.baseAddress! + oldCount, Int32(pending))
+        }
+        output.removeLast(pending - max(0, Int(got)))
+    }
+
+    /// What the handshake agreed on; nil before it finished.
+    public var sessionInfo: TLSSessionInfo? {
+        guard handshakeComplete else { return nil }
+        let version = String(cString: SSL_get_version(ssl))
+        let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "none"
+        return TLSSessionInfo(version: version, cipher: cipher, resumed: SSL_session_reused(ssl) == 1)
+    }
+
+    private func check(_ rc: Int32, during what: String) throws(TLSError) {
+        try check(rc, error: SSL_get_error(ssl, rc), during: what)
+    }
+
+    private func check(_ rc: Int32, error: Int32, during what: String) throws(TLSError) {
+        switch error {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            return
+        case SSL_ERROR_ZERO_RETURN:
+            receivedCloseNotify = true
+            throw TLSError("TLS \(what): the peer closed the TLS session")
+        default:
+            var message = TLSContext.drainErrorQueue() ?? "SSL error \(error)"
+            let verify = SSL_get_verify_result(ssl)
+            if verify != X509_V_OK {
+                message = "certificate verification failed: \(String(cString: X509_verify_cert_error_string(verify))) (\(message))"
+            }
+            throw TLSError("TLS \(what) failed: \(message)")
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PosternConfig
+import PosternMap
+import PosternServer
+
+/// The `postern` command line: run the proxy, check a config, or ask the map about a user.
+@main
+struct Postern: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postern",
+        abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
+        subcommands: [Run.self, CheckConfig.self, Lookup.self],
+        defaultSubcommand: Run.self)
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: [.short, .customLong("config")], help: "The YAML configuration file.")
+    var config: String = "/etc/postern/postern.yaml"
+
+    /// Loads the config or prints every problem and exits 1.
+    func load() throws -> PosternConfig {
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch let errors as ConfigErrors {
+            for issue in errors.issues { FileHandle.standardError.write(Data("\(issue)\n".utf8)) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the proxy in the foreground, logging to stderr. SIGHUP reloads, SIGTERM stops.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let config = try options.load()
+        let level = Logger.Level(rawValue: config.server.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "postern")
+        let server: Server
+        do {
+            server = try Server(config: config, logger: logger)
+            try server.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        logger.info("started", metadata: ["config": "\(config.sourcePath)", "pid": "\(getpid())"])
+        server.runUntilStopped()
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a configuration: exit 0 if it is good, else print every error and exit 1.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        let config = try options.load()
+        do {
+            _ = try Runtime(config: config, generation: 0)
+        } catch {
+            FileHandle.standardError.write(Data("\(config.sourcePath): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        print("\(config.sourcePath): OK")
+        for listener in config.listeners {
+            let addresses = listener.listen.map(\.description).joined(separator: ", ")
+            print(
+                "listener \(listener.name): \(listener.proto.rawValue) on \(addresses), tls \(listener.tls.rawValue), "
+                    + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
+        }
+        if let tls = config.tls {
+            print("tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)")
+        }
+    }
+}
+
+struct Lookup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print which backend the map chooses for a user, and why.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Argument(help: "The login name (or authorization identity) to look up.")
+    var user: String
+
+    func run() async throws {
+        let config = try options.load()
+        let map: any UserMap
+        do {
+            map = try Runtime.buildMap(config.map)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        guard let route = try await map.lookup(user: user) else {
+            print("\(user): no backend (not in the map and no default server)")
+            throw ExitCode(2)
+        }
+        print("\(user): \(route.servers.map(\.description).joined(separator: ", ")) (\(route.reason))")
+    }
+}
