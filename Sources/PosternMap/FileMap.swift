@@ -42,7 +42,9 @@ public struct FileMap: UserMap {
         var folded: [String: Entry] = [:]
         var domains: [String: Entry] = [:]
         var errors: [ParseError] = []
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character in Swift: splitting on "\n" alone would leave a CRLF file as a single line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (index, rawLine) in lines.enumerated() {
             let lineNumber = index + 1
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
@@ -53,6 +55,7 @@ public struct FileMap: UserMap {
                 continue
             }
             var servers: [BackendAddress] = []
+            let errorsBefore = errors.count
             for field in fields.dropFirst() {
                 for part in field.split(separator: ",") {
                     guard let address = BackendAddress.parse(part) else {
@@ -61,6 +64,11 @@ public struct FileMap: UserMap {
                     }
                     servers.append(address)
                 }
+            }
+            if errors.count > errorsBefore { continue }
+            guard !servers.isEmpty else {
+                errors.append(ParseError(path: path, line: lineNumber, message: "no server for '\(fields[0])'"))
+                continue
             }
             let key = String(fields[0])
             let entry = Entry(key: key, servers: servers, line: lineNumber)

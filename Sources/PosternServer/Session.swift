@@ -437,12 +437,11 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
 
     private func end(outcome: String, graceful: Bool = false, detail: String? = nil) {
         guard phase != .ended else { return }
-        let wasRelaying = phase == .relaying
         phase = .ended
         loginRequest = nil
         accountBackendBytes()
         if let backend {
-            if wasRelaying && !clientEOF { backend.finish() } else { backend.close() }
+            backend.close()
         }
         backend = nil
         if graceful { client.finish() } else { client.close() }

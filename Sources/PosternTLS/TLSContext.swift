@@ -23,19 +23,20 @@ public final class TLSContext: @unchecked Sendable {
     public static func server(_ settings: ServerTLSSettings) throws(TLSError) -> TLSContext {
         guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw lastError("SSL_CTX_new") }
         let context = TLSContext(ctx: ctx, isServer: true, verifiesPeer: false)
-        try context.applyCommon(minVersion: settings.minVersion)
+        try context.applyCommon(minVersion: settings.minVersion, maxVersion: settings.maxVersion)
         var options = postern_op_no_renegotiation() | postern_op_no_compression()
         if settings.preferServerCiphers { options |= postern_op_cipher_server_preference() }
         _ = SSL_CTX_set_options(ctx, options)
         guard SSL_CTX_use_certificate_chain_file(ctx, settings.certificateChainPath) == 1 else {
             throw lastError("certificate \(settings.certificateChainPath)")
         }
+        let mismatch =
+            "private key \(settings.privateKeyPath) does not match the certificate \(settings.certificateChainPath)"
         guard SSL_CTX_use_PrivateKey_file(ctx, settings.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            throw lastError("private key \(settings.privateKeyPath)")
+            // OpenSSL 3 compares the key with the certificate already here (X509_R_KEY_VALUES_MISMATCH).
+            throw lastError(isKeyMismatch() ? mismatch : "private key \(settings.privateKeyPath)")
         }
-        guard SSL_CTX_check_private_key(ctx) == 1 else {
-            throw lastError("private key \(settings.privateKeyPath) does not match the certificate")
-        }
+        guard SSL_CTX_check_private_key(ctx) == 1 else { throw lastError(mismatch) }
         guard SSL_CTX_set_cipher_list(ctx, settings.ciphers) == 1 else {
             throw lastError("ciphers \"\(settings.ciphers)\" select no cipher")
         }
@@ -57,7 +58,7 @@ public final class TLSContext: @unchecked Sendable {
     public static func client(_ settings: ClientTLSSettings) throws(TLSError) -> TLSContext {
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw lastError("SSL_CTX_new") }
         let context = TLSContext(ctx: ctx, isServer: false, verifiesPeer: settings.verify)
-        try context.applyCommon(minVersion: settings.minVersion)
+        try context.applyCommon(minVersion: settings.minVersion, maxVersion: settings.maxVersion)
         _ = SSL_CTX_set_options(ctx, postern_op_no_renegotiation() | postern_op_no_compression())
         if let ciphers = settings.ciphers, SSL_CTX_set_cipher_list(ctx, ciphers) != 1 {
             throw lastError("backend ciphers \"\(ciphers)\" select no cipher")
@@ -75,9 +76,16 @@ public final class TLSContext: @unchecked Sendable {
         return context
     }
 
-    private func applyCommon(minVersion: TLSProtocolVersion) throws(TLSError) {
-        let version = minVersion == .tls1_3 ? postern_tls1_3_version() : postern_tls1_2_version()
-        guard postern_ssl_ctx_set_min_proto(ctx, version) == 1 else { throw TLSContext.lastError("min_version") }
+    private func applyCommon(minVersion: TLSProtocolVersion, maxVersion: TLSProtocolVersion?) throws(TLSError) {
+        if let maxVersion, maxVersion.openSSLVersion < minVersion.openSSLVersion {
+            throw TLSError("max_version \(maxVersion.rawValue) is below min_version \(minVersion.rawValue)")
+        }
+        guard postern_ssl_ctx_set_min_proto(ctx, minVersion.openSSLVersion) == 1 else {
+            throw TLSContext.lastError("min_version \(minVersion.rawValue)")
+        }
+        if let maxVersion, postern_ssl_ctx_set_max_proto(ctx, maxVersion.openSSLVersion) != 1 {
+            throw TLSContext.lastError("max_version \(maxVersion.rawValue)")
+        }
         _ = postern_ssl_ctx_set_release_buffers(ctx)
     }
 
@@ -99,6 +107,14 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
+    /// True when OpenSSL's error queue says a private key and a certificate disagree.
+    private static func isKeyMismatch() -> Bool {
+        [ERR_peek_error(), ERR_peek_last_error()].contains { code in
+            code != 0 && postern_err_get_lib(code) == ERR_LIB_X509
+                && [X509_R_KEY_VALUES_MISMATCH, X509_R_KEY_TYPE_MISMATCH].contains(postern_err_get_reason(code))
+        }
+    }
+
     /// Drains OpenSSL's error queue into one message.
     static func lastError(_ what: String) -> TLSError {
         TLSError("\(what): \(drainErrorQueue() ?? "unknown OpenSSL error")")
@@ -117,5 +133,15 @@ public final class TLSContext: @unchecked Sendable {
             parts.append(text)
         }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+}
+
+extension TLSProtocolVersion {
+    /// OpenSSL's number for the version (`TLS1_2_VERSION`, `TLS1_3_VERSION`).
+    var openSSLVersion: Int32 {
+        switch self {
+        case .tls1_2: postern_tls1_2_version()
+        case .tls1_3: postern_tls1_3_version()
+        }
     }
 }

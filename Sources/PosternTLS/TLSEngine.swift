@@ -1,6 +1,6 @@
-import Glibc
 internal import COpenSSL
 internal import CPosternShims
+import Glibc
 
 /// One TLS connection driven through memory BIOs: ciphertext in and out as bytes, no socket.
 ///
@@ -30,7 +30,12 @@ public final class TLSEngine {
     /// it is an IP address) and checked against the certificate when the context verifies peers.
     public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
         guard let ssl = SSL_new(context.ctx) else { throw TLSContext.lastError("SSL_new") }
-        guard let rbio = BIO_new(BIO_s_mem()), let wbio = BIO_new(BIO_s_mem()) else {
+        guard let rbio = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSContext.lastError("BIO_new")
+        }
+        guard let wbio = BIO_new(BIO_s_mem()) else {
+            BIO_free(rbio)
             SSL_free(ssl)
             throw TLSContext.lastError("BIO_new")
         }
@@ -51,10 +56,8 @@ public final class TLSEngine {
                     let param = SSL_get0_param(ssl)
                     let ok =
                         isIP ? X509_VERIFY_PARAM_set1_ip_asc(param, name) : X509_VERIFY_PARAM_set1_host(param, name, 0)
-                    guard ok == 1 else {
-                        SSL_free(ssl)
-                        throw TLSContext.lastError("host name \(name)")
-                    }
+                    // Every stored property is set by now, so a throw runs deinit, which frees `ssl`.
+                    guard ok == 1 else { throw TLSContext.lastError("host name \(name)") }
                 }
             }
         }
@@ -179,9 +182,12 @@ public final class TLSEngine {
             throw TLSError("TLS \(what): the peer closed the TLS session")
         default:
             var message = TLSContext.drainErrorQueue() ?? "SSL error \(error)"
+            // Without verification OpenSSL still records why the chain would fail: report it only when it
+            // was checked, and only while the handshake (where it is checked) is running.
             let verify = SSL_get_verify_result(ssl)
-            if verify != X509_V_OK {
-                message = "certificate verification failed: \(String(cString: X509_verify_cert_error_string(verify))) (\(message))"
+            if context.verifiesPeer && !handshakeComplete && verify != X509_V_OK {
+                message =
+                    "certificate verification failed: \(String(cString: X509_verify_cert_error_string(verify))) (\(message))"
             }
             throw TLSError("TLS \(what) failed: \(message)")
         }

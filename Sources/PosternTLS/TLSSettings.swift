@@ -11,6 +11,8 @@ public struct ServerTLSSettings: Sendable, Equatable {
     /// PEM file with the private key.
     public var privateKeyPath: String
     public var minVersion: TLSProtocolVersion = .tls1_2
+    /// The highest protocol version offered; nil allows the newest OpenSSL supports.
+    public var maxVersion: TLSProtocolVersion?
     /// OpenSSL cipher list for TLS 1.2.
     public var ciphers: String
     /// OpenSSL cipher suites for TLS 1.3.
@@ -22,7 +24,8 @@ public struct ServerTLSSettings: Sendable, Equatable {
 
     public init(
         certificateChainPath: String, privateKeyPath: String, minVersion: TLSProtocolVersion = .tls1_2,
-        ciphers: String, ciphersuites: String, preferServerCiphers: Bool = true, dhParamsPath: String? = nil
+        ciphers: String, ciphersuites: String, preferServerCiphers: Bool = true, dhParamsPath: String? = nil,
+        maxVersion: TLSProtocolVersion? = nil
     ) {
         self.certificateChainPath = certificateChainPath
         self.privateKeyPath = privateKeyPath
@@ -31,6 +34,7 @@ public struct ServerTLSSettings: Sendable, Equatable {
         self.ciphersuites = ciphersuites
         self.preferServerCiphers = preferServerCiphers
         self.dhParamsPath = dhParamsPath
+        self.maxVersion = maxVersion
     }
 }
 
@@ -41,14 +45,20 @@ public struct ClientTLSSettings: Sendable, Equatable {
     /// Verify the backend's chain and host name.
     public var verify: Bool = true
     public var minVersion: TLSProtocolVersion = .tls1_2
+    /// The highest protocol version offered; nil allows the newest OpenSSL supports.
+    public var maxVersion: TLSProtocolVersion?
     /// OpenSSL cipher list for TLS 1.2; nil keeps OpenSSL's default.
     public var ciphers: String?
 
-    public init(caFile: String? = nil, verify: Bool = true, minVersion: TLSProtocolVersion = .tls1_2, ciphers: String? = nil) {
+    public init(
+        caFile: String? = nil, verify: Bool = true, minVersion: TLSProtocolVersion = .tls1_2, ciphers: String? = nil,
+        maxVersion: TLSProtocolVersion? = nil
+    ) {
         self.caFile = caFile
         self.verify = verify
         self.minVersion = minVersion
         self.ciphers = ciphers
+        self.maxVersion = maxVersion
     }
 }
 
