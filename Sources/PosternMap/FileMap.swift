@@ -104,8 +104,8 @@ public struct FileMap: UserMap {
         return nil
     }
 
-    public func lookup(user: String) async throws -> Route? {
-        guard let (entry, kind) = entry(for: user) else { return nil }
+    public func lookup(_ query: MapQuery) async throws -> Route? {
+        guard let (entry, kind) = entry(for: query.user) else { return nil }
         return Route(servers: entry.servers, reason: "\(path):\(entry.line) (\(kind))")
     }
 }
@@ -120,9 +120,9 @@ public struct ChainedMap: UserMap {
         self.defaultServers = defaultServers
     }
 
-    public func lookup(user: String) async throws -> Route? {
+    public func lookup(_ query: MapQuery) async throws -> Route? {
         for source in sources {
-            if let route = try await source.lookup(user: user) { return route }
+            if let route = try await source.lookup(query) { return route }
         }
         guard !defaultServers.isEmpty else { return nil }
         return Route(servers: defaultServers, reason: "default")

@@ -80,17 +80,39 @@ public struct Route: Sendable, Equatable {
     public var servers: [BackendAddress]
     /// Human-readable provenance, e.g. `users.map:12 (exact)` or `default`.
     public var reason: String
+    /// The login name to use towards the backend, when the map replaces the client's.
+    public var backendUser: String?
 
-    public init(servers: [BackendAddress], reason: String) {
+    public init(servers: [BackendAddress], reason: String, backendUser: String? = nil) {
         self.servers = servers
         self.reason = reason
+        self.backendUser = backendUser
+    }
+}
+
+/// What a map is asked: the user (after any rewriting) and where the client connects from.
+public struct MapQuery: Sendable, Equatable {
+    public var user: String
+    /// The client's IP address, for maps that route by it.
+    public var clientIP: String?
+
+    public init(user: String, clientIP: String? = nil) {
+        self.user = user
+        self.clientIP = clientIP
     }
 }
 
 /// A source of routes. Lookups are asynchronous because directories (LDAP) answer over the network.
 public protocol UserMap: Sendable {
-    /// The route for `user`, or nil when this map does not know the user.
-    func lookup(user: String) async throws -> Route?
+    /// The route for the query, or nil when this map does not know the user.
+    func lookup(_ query: MapQuery) async throws -> Route?
+}
+
+extension UserMap {
+    /// The route for `user`, with no client address.
+    public func lookup(user: String) async throws -> Route? {
+        try await lookup(MapQuery(user: user))
+    }
 }
 
 /// A map source failed (as opposed to not knowing the user).

@@ -137,10 +137,11 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         backendDeadline = EventShard.now() + Session.nanos(limits.connectTimeout)
         let map = runtime.map
         let key = request.credentials.routingKey
+        let clientIP = client.peerAddress?.host
         Task {
             let result: Result<Route?, any Error>
             do {
-                result = .success(try await map.lookup(user: key))
+                result = .success(try await map.lookup(MapQuery(user: key, clientIP: clientIP)))
             } catch {
                 result = .failure(error)
             }

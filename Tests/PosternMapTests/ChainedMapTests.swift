@@ -6,9 +6,9 @@ private struct StubMap: UserMap {
     var routes: [String: Route] = [:]
     var failure: String?
 
-    func lookup(user: String) async throws -> Route? {
+    func lookup(_ query: MapQuery) async throws -> Route? {
         if let failure { throw MapError(failure) }
-        return routes[user]
+        return routes[query.user]
     }
 }
 
