@@ -5,6 +5,8 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case greeting
         case capability
         case starttls
+        /// STARTTLS accepted: nothing the backend sends is interpreted until the handshake finished.
+        case awaitingTLS
         case authenticatePlain(sentResponse: Bool)
         case login(pendingLiterals: [[UInt8]])
         case done
@@ -34,22 +36,34 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     public mutating func receive(_ bytes: [UInt8]) -> [BackEndAction] {
+        switch state {
+        case .awaitingTLS, .done: return []
+        default: break
+        }
         buffer.append(contentsOf: bytes)
         var actions: [BackEndAction] = []
-        while let line = takeLine() {
+        while true {
+            // A line over the bound fails the same way whether or not its LF arrived yet.
+            let lf = buffer.firstIndex(of: 10)
+            guard (lf ?? buffer.count) <= maxLine else {
+                actions += fail("Backend sent an overlong line.")
+                break
+            }
+            guard let line = takeLine() else { break }
             actions += handle(line)
-            if case .done = state { break }
-            if case .startTLS? = actions.last { break }
-        }
-        if case .done = state {} else if buffer.count > maxLine {
-            state = .done
-            actions.append(.failed(.unavailable(reason: "Backend sent an overlong line.")))
+            switch state {
+            case .done, .awaitingTLS: return actions
+            default: continue
+            }
         }
         return actions
     }
 
     public mutating func tlsEstablished() -> [BackEndAction] {
+        guard case .awaitingTLS = state else { return [] }
         tlsDone = true
+        // Capabilities learnt before TLS may have been forged: forget them (RFC 9051 §6.2.1).
+        capabilities = []
         state = .capability
         return [.send(Array("\(nextTag()) CAPABILITY\r\n".utf8))]
     }
@@ -70,7 +84,8 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     private mutating func handle(_ line: String) -> [BackEndAction] {
         switch state {
         case .greeting:
-            if line.hasPrefix("* OK") {
+            let upper = line.uppercased()
+            if upper.hasPrefix("* OK") {
                 if let caps = IMAPBackEndLogin.capabilityCode(line) {
                     capabilities = caps
                     return afterCapabilities()
@@ -78,8 +93,8 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
                 state = .capability
                 return [.send(Array("\(nextTag()) CAPABILITY\r\n".utf8))]
             }
-            if line.hasPrefix("* BYE") { return fail("Backend refused the connection.") }
-            if line.hasPrefix("* PREAUTH") { return fail("Backend greeted with PREAUTH.") }
+            if upper.hasPrefix("* BYE") { return fail("Backend refused the connection.") }
+            if upper.hasPrefix("* PREAUTH") { return fail("Backend greeted with PREAUTH.") }
             return fail("Backend sent an unexpected greeting.")
         case .capability:
             if line.uppercased().hasPrefix("* CAPABILITY ") {
@@ -94,6 +109,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
             guard status.ok else { return fail("Backend refused STARTTLS.") }
             // Whatever followed the OK arrived before encryption: never interpret it.
             buffer.removeAll()
+            state = .awaitingTLS
             return [.startTLS]
         case .authenticatePlain(let sentResponse):
             if line.hasPrefix("+") {
@@ -110,7 +126,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
                 return [.send(next)]
             }
             return finalResponse(line)
-        case .done:
+        case .awaitingTLS, .done:
             return []
         }
     }

@@ -29,6 +29,12 @@ public struct IMAPCommand: Sendable, Equatable {
 ///
 /// It never consumes past the end of the command it returns, so the caller can take the rest of
 /// the buffer raw (to discard it after STARTTLS, or to forward it after a login).
+///
+/// Bounds: a line (counting a CR before its LF, not the LF) or a literal may hold `maxLine` bytes; a whole
+/// command, literals included, `maxCommand` (4 × `maxLine`) bytes. So once `next()` returned nil, at most
+/// `maxCommand` bytes are buffered. Without synchronizing literals, the events do not depend on how the input
+/// was chunked; a synchronizing literal's header is checked (`.continuationNeeded` or `.bad`) only while its
+/// data is missing. Each byte is scanned for a line end once, however the input is chunked.
 public struct IMAPCommandReader: Sendable {
     /// What the reader found next.
     public enum Event: Sendable, Equatable {
@@ -37,29 +43,53 @@ public struct IMAPCommandReader: Sendable {
         case continuationNeeded
         /// The command is malformed; the bytes up to its end were dropped. `tag` is nil if none could be read.
         case bad(tag: String?, reason: String)
-        /// A line or literal exceeded the bound; the reader now drops bytes until the line ends.
+        /// A line, literal or command exceeded its bound; the command was dropped and the reader drops bytes
+        /// until its current line ends.
         case tooLong(tag: String?)
+        /// The stream cannot be resynchronised: a non-synchronizing literal over the bound (its data is
+        /// already on the way and could not be told from commands), or too many literals. The reader accepts
+        /// no more input; the caller answers and closes the connection.
+        case unrecoverable(tag: String?, reason: String)
     }
+
+    /// One raw line (a SASL response), as `nextLine()` returns it.
+    public enum Line: Sendable, Equatable {
+        /// The line without its CRLF or LF.
+        case line([UInt8])
+        /// The line exceeded `maxLine`; the reader now drops bytes until it ends.
+        case tooLong
+    }
+
+    /// The most literals one command may carry.
+    public static let maxLiterals = 32
 
     public let maxLine: Int
     private(set) var buffer: [UInt8] = []
     private var continuationsSent = 0
-    /// Dropping an overlong line until its CRLF.
+    /// Dropping an overlong line until its LF.
     private var discarding = false
+    /// After `.unrecoverable`: everything is dropped.
+    private var failed = false
+    /// How far the command at the front of `buffer` has been framed.
+    private var progress = Progress()
     /// Bytes dropped in the current overlong line.
     public private(set) var discardedBytes = 0
 
     public init(maxLine: Int) { self.maxLine = maxLine }
 
+    /// The most bytes one command may take, literals included.
+    public var maxCommand: Int { 4 * maxLine }
+
     /// Bytes waiting to be parsed.
     public var bufferedCount: Int { buffer.count }
 
     public mutating func append(_ bytes: [UInt8]) {
+        if failed { return }
         if discarding {
-            if let crlf = IMAPCommandReader.findLF(bytes, from: 0) {
+            if let lf = IMAPCommandReader.findLF(bytes, from: 0) {
                 discarding = false
-                discardedBytes += crlf + 1
-                buffer.append(contentsOf: bytes[(crlf + 1)...])
+                discardedBytes += lf + 1
+                buffer.append(contentsOf: bytes[(lf + 1)...])
             } else {
                 discardedBytes += bytes.count
             }
@@ -70,112 +100,169 @@ public struct IMAPCommandReader: Sendable {
 
     /// Removes and returns everything buffered (pipelined bytes after a login, or bytes to discard).
     public mutating func takeBuffered() -> [UInt8] {
-        defer {
-            buffer = []
-            continuationsSent = 0
-        }
+        defer { consume(buffer.count) }
         return buffer
     }
 
     /// The next event, or nil if more bytes are needed.
     public mutating func next() -> Event? {
-        if discarding { return nil }
-        if discardedBytes > 0 && buffer.isEmpty { return nil }
+        if discarding || failed { return nil }
         switch frame() {
-        case .incomplete(let syncLiterals, let lineTooLong):
-            if lineTooLong {
-                let tag = IMAPCommandReader.leadingTag(buffer)
-                startDiscarding()
-                return .tooLong(tag: tag)
-            }
+        case .incomplete(let syncLiterals, let headerEnd):
             if syncLiterals > continuationsSent {
                 continuationsSent = syncLiterals
-                if let header = validateHeader() {
+                if let header = validateHeader(headerEnd: headerEnd) {
                     return header
                 }
                 return .continuationNeeded
             }
             return nil
-        case .literalTooLarge(let end):
+        case .lineTooLong(let lineStart):
             let tag = IMAPCommandReader.leadingTag(buffer)
-            // Drop what was framed so far; the client will not send a refused synchronizing literal,
-            // and a too-large non-synchronizing one is answered by closing (the caller's policy).
-            buffer.removeFirst(end)
-            continuationsSent = 0
+            startDiscarding(from: lineStart)
             return .tooLong(tag: tag)
+        case .literalTooLarge(let end, let nonSync):
+            let tag = IMAPCommandReader.leadingTag(buffer)
+            guard !nonSync else { return fail(tag: tag, reason: "Literal too large") }
+            // Drop what was framed so far; the client will not send a refused synchronizing literal.
+            consume(end)
+            return .tooLong(tag: tag)
+        case .tooManyLiterals:
+            return fail(tag: IMAPCommandReader.leadingTag(buffer), reason: "Too many literals")
         case .complete(let segments, let consumed):
             let bytes = Array(buffer[..<consumed])
-            buffer.removeFirst(consumed)
-            continuationsSent = 0
+            consume(consumed)
             discardedBytes = 0
             return IMAPCommandReader.parse(bytes: bytes, segments: segments)
         }
     }
 
-    private mutating func startDiscarding() {
-        if let lf = IMAPCommandReader.findLF(buffer, from: 0) {
-            discardedBytes = lf + 1
-            buffer.removeFirst(lf + 1)
-        } else {
-            discardedBytes = buffer.count
-            buffer = []
-            discarding = true
+    /// The next raw line (a SASL response, which may not contain literals), or nil if more bytes are needed.
+    public mutating func nextLine() -> Line? {
+        if discarding || failed { return nil }
+        let from = progress.position == 0 ? progress.scanned : 0
+        guard let lf = IMAPCommandReader.findLF(buffer, from: from) else {
+            progress.scanned = progress.position == 0 ? buffer.count : 0
+            guard buffer.count > maxLine else { return nil }
+            startDiscarding(from: 0)
+            return .tooLong
         }
+        guard lf <= maxLine else {
+            startDiscarding(from: 0)
+            return .tooLong
+        }
+        var line = Array(buffer[..<lf])
+        if line.last == 13 { line.removeLast() }
+        consume(lf + 1)
+        discardedBytes = 0
+        return .line(line)
+    }
+
+    /// Removes `count` bytes from the front: a new command starts there.
+    private mutating func consume(_ count: Int) {
+        buffer.removeFirst(count)
+        progress = Progress()
         continuationsSent = 0
     }
 
-    /// Before acknowledging a literal, the tag and command must look right.
-    private mutating func validateHeader() -> Event? {
+    private mutating func fail(tag: String?, reason: String) -> Event {
+        failed = true
+        consume(buffer.count)
+        return .unrecoverable(tag: tag, reason: reason)
+    }
+
+    /// Drops the command up to the end of its overlong line, which starts at `lineStart`.
+    private mutating func startDiscarding(from lineStart: Int) {
+        if let lf = IMAPCommandReader.findLF(buffer, from: max(lineStart, progress.scanned)) {
+            discardedBytes = lf + 1
+            consume(lf + 1)
+        } else {
+            discardedBytes = buffer.count
+            consume(buffer.count)
+            discarding = true
+        }
+    }
+
+    /// Before acknowledging a literal, the tag and command must look right. On failure the command
+    /// framed so far (through the literal header ending at `headerEnd`) is dropped.
+    private mutating func validateHeader(headerEnd: Int) -> Event? {
         guard let lf = IMAPCommandReader.findLF(buffer, from: 0) else { return nil }
         var line = Array(buffer[..<lf])
         if line.last == 13 { line.removeLast() }
         let words = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
         let tag = words.first.flatMap { IMAPCommandReader.validTag(Array($0)) }
         guard words.count >= 2, let tag else {
-            buffer.removeFirst(lf + 1)
-            continuationsSent = 0
+            consume(headerEnd)
             return .bad(tag: nil, reason: "Invalid tag")
         }
         let name = String(decoding: words[1], as: UTF8.self).uppercased()
         guard ["LOGIN", "ID", "AUTHENTICATE"].contains(name) else {
-            buffer.removeFirst(lf + 1)
-            continuationsSent = 0
+            consume(headerEnd)
             return .bad(tag: tag, reason: "Literal not allowed for this command")
         }
         return nil
     }
 
+    /// Where framing of the command at the front of the buffer stopped.
+    struct Progress: Sendable {
+        /// Line text and literal data framed so far (complete literals only).
+        var segments: [Range<Int>] = []
+        /// Where the line being framed starts.
+        var position = 0
+        /// Synchronizing literals whose data is complete.
+        var syncLiterals = 0
+        /// The end of the last literal header line framed.
+        var headerEnd = 0
+        /// `buffer[position..<scanned]` holds no LF.
+        var scanned = 0
+    }
+
     enum Framing {
-        /// `syncLiterals`: synchronizing literal headers seen whose data is not complete yet.
-        case incomplete(syncLiterals: Int, lineTooLong: Bool)
-        case literalTooLarge(end: Int)
+        /// `syncLiterals`: synchronizing literal headers seen, including one whose data is still missing;
+        /// `headerEnd`: the end of the last literal header line (0 if none).
+        case incomplete(syncLiterals: Int, headerEnd: Int)
+        /// The line starting at `lineStart` exceeds `maxLine`, or the command through it `maxCommand`.
+        case lineTooLong(lineStart: Int)
+        /// A literal exceeds `maxLine` or the command bound; its header line ends at `end`.
+        case literalTooLarge(end: Int, nonSync: Bool)
+        /// More than `maxLiterals` literals.
+        case tooManyLiterals
         /// Segments: ranges of line text (without CRLF) and literal data, alternating, starting with text.
         case complete(segments: [Range<Int>], consumed: Int)
     }
 
-    func frame() -> Framing {
-        var segments: [Range<Int>] = []
-        var position = 0
-        var syncLiterals = 0
+    /// Frames the command at the front of the buffer, resuming where the last call stopped.
+    mutating func frame() -> Framing {
         while true {
-            guard let lf = IMAPCommandReader.findLF(buffer, from: position) else {
-                return .incomplete(syncLiterals: syncLiterals, lineTooLong: buffer.count - position > maxLine)
+            let position = progress.position
+            guard let lf = IMAPCommandReader.findLF(buffer, from: max(position, progress.scanned)) else {
+                progress.scanned = buffer.count
+                if buffer.count - position > maxLine || buffer.count > maxCommand {
+                    return .lineTooLong(lineStart: position)
+                }
+                return .incomplete(syncLiterals: progress.syncLiterals, headerEnd: progress.headerEnd)
             }
-            if lf - position > maxLine { return .incomplete(syncLiterals: syncLiterals, lineTooLong: true) }
+            progress.scanned = lf
+            if lf - position > maxLine || lf + 1 > maxCommand { return .lineTooLong(lineStart: position) }
             let lineEnd = lf > position && buffer[lf - 1] == 13 ? lf - 1 : lf
-            segments.append(position..<lineEnd)
             guard let literal = IMAPCommandReader.literalHeader(buffer[position..<lineEnd]) else {
-                return .complete(segments: segments, consumed: lf + 1)
+                return .complete(segments: progress.segments + [position..<lineEnd], consumed: lf + 1)
             }
-            if literal.size > maxLine { return .literalTooLarge(end: lf + 1) }
-            if !literal.nonSync { syncLiterals += 1 }
             let dataStart = lf + 1
-            if buffer.count < dataStart + literal.size {
-                return .incomplete(syncLiterals: literal.nonSync ? syncLiterals - 0 : syncLiterals, lineTooLong: false)
+            if literal.size > maxLine || dataStart + literal.size > maxCommand {
+                return .literalTooLarge(end: dataStart, nonSync: literal.nonSync)
             }
-            segments.append(dataStart..<dataStart + literal.size)
-            position = dataStart + literal.size
-            if segments.count > 64 { return .literalTooLarge(end: position) }
+            if progress.segments.count / 2 >= IMAPCommandReader.maxLiterals { return .tooManyLiterals }
+            let syncLiterals = progress.syncLiterals + (literal.nonSync ? 0 : 1)
+            if buffer.count < dataStart + literal.size {
+                // The header line is framed again next time; its LF is found at once.
+                return .incomplete(syncLiterals: syncLiterals, headerEnd: dataStart)
+            }
+            progress.segments += [position..<lineEnd, dataStart..<dataStart + literal.size]
+            progress.syncLiterals = syncLiterals
+            progress.headerEnd = dataStart
+            progress.position = dataStart + literal.size
+            progress.scanned = progress.position
         }
     }
 
@@ -302,11 +389,14 @@ struct IMAPTokenizer {
             }
         }
         if first == UInt8(ascii: "{") {
-            // A literal header must end the line; its data is the next segment.
-            guard IMAPCommandReader.literalHeader(bytes[position..<lineEnd]) != nil,
+            // A literal header must be the rest of the line; its data is the next segment.
+            let rest = bytes[position..<lineEnd]
+            guard IMAPCommandReader.literalHeader(rest) != nil, rest.lastIndex(of: UInt8(ascii: "{")) == position,
                 segment + 2 < segments.count
             else { return .failure(IMAPParseError(reason: "Invalid literal")) }
             let data = Array(bytes[segments[segment + 1]])
+            // A literal (not literal8) may not carry NUL (RFC 9051 CHAR8).
+            guard !data.contains(0) else { return .failure(IMAPParseError(reason: "NUL in literal")) }
             segment += 2
             position = segments[segment].lowerBound
             return .success(.string(data))

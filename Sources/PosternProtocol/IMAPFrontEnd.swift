@@ -31,6 +31,8 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
         case ready
         /// Waiting for the client's SASL response after `+ `.
         case authenticating(tag: String)
+        /// STARTTLS accepted: nothing the client sends is interpreted until the handshake finished.
+        case startingTLS
         /// The session is logging in; bytes are buffered.
         case loggingIn(tag: String)
         case relaying
@@ -69,19 +71,17 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
 
     public mutating func receive(_ bytes: [UInt8]) -> [FrontEndAction] {
         switch state {
-        case .closed, .relaying: return []
+        case .closed, .relaying, .startingTLS: return []
         default: break
         }
         reader.append(bytes)
-        if reader.discardedBytes > 2 * options.maxLine {
-            state = .closed
-            return [.send(Array("* BYE Command line too long.\r\n".utf8)), .close]
-        }
+        if reader.discardedBytes > 2 * options.maxLine { return closeForLongLine() }
         return process()
     }
 
     public mutating func tlsEstablished() -> [FrontEndAction] {
         options.tlsActive = true
+        if case .startingTLS = state { state = .ready }
         return process()
     }
 
@@ -119,10 +119,17 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
             switch state {
             case .ready: break
             case .authenticating(let tag):
-                guard let response = takeSASLLine() else { break loop }
-                actions += saslResponse(tag: tag, response)
+                guard let event = reader.nextLine() else { break loop }
+                switch event {
+                case .line(let response):
+                    actions += saslResponse(tag: tag, response)
+                case .tooLong:
+                    state = .ready
+                    actions += bad(tag, "AUTHENTICATE response too long")
+                    actions += closeIfTooMuchDiscarded()
+                }
                 continue
-            case .loggingIn, .relaying, .closed: break loop
+            case .loggingIn, .relaying, .closed, .startingTLS: break loop
             }
             guard let event = reader.next() else { break }
             switch event {
@@ -130,6 +137,10 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
                 actions.append(.send(Array("+ Ready for literal data\r\n".utf8)))
             case .tooLong(let tag):
                 actions += bad(tag, "Command line too long")
+                actions += closeIfTooMuchDiscarded()
+            case .unrecoverable(let tag, let reason):
+                state = .closed
+                actions += [.send(line(tag ?? "*", "BAD \(reason).") + Array("* BYE \(reason).\r\n".utf8)), .close]
             case .bad(let tag, let reason):
                 actions += bad(tag, reason)
             case .command(let command):
@@ -138,6 +149,18 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
             if case .closed = state { break }
         }
         return actions
+    }
+
+    /// A line too long to keep reading ends the connection.
+    private mutating func closeForLongLine() -> [FrontEndAction] {
+        state = .closed
+        return [.send(Array("* BYE Command line too long.\r\n".utf8)), .close]
+    }
+
+    /// After an overlong line: close if it was far too long (and the connection is not closed yet).
+    private mutating func closeIfTooMuchDiscarded() -> [FrontEndAction] {
+        if case .closed = state { return [] }
+        return reader.discardedBytes > 2 * options.maxLine ? closeForLongLine() : []
     }
 
     private mutating func bad(_ tag: String?, _ reason: String) -> [FrontEndAction] {
@@ -174,6 +197,7 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
             }
             // Anything the client pipelined after STARTTLS arrived in plaintext: drop it (RFC 9051 §6.2.1).
             _ = reader.takeBuffered()
+            state = .startingTLS
             return [.send(line(tag, "OK Begin TLS negotiation now.")), .startTLS]
         case "LOGIN":
             guard args.count == 2, let user = args[0].astring, let password = args[1].astring else {
@@ -183,10 +207,14 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
                 return [.send(line(tag, "NO [PRIVACYREQUIRED] Plaintext login is disabled; use STARTTLS first."))]
             }
             guard let userText = String(validating: user, as: UTF8.self),
-                let passwordText = String(validating: password, as: UTF8.self), !userText.isEmpty
+                let passwordText = String(validating: password, as: UTF8.self)
             else { return bad(tag, "LOGIN arguments must be UTF-8") }
+            guard !userText.isEmpty else { return bad(tag, "LOGIN user name is empty") }
             state = .loggingIn(tag: tag)
-            return [.login(LoginRequest(credentials: Credentials(user: userText, password: passwordText), mechanism: .login))]
+            return [
+                .login(
+                    LoginRequest(credentials: Credentials(user: userText, password: passwordText), mechanism: .login))
+            ]
         case "AUTHENTICATE":
             return handleAuthenticate(tag: tag, args: args)
         default:
@@ -239,26 +267,7 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
         return [.send(Array("+ \r\n".utf8))]
     }
 
-    /// One line of SASL response from the buffer, without CRLF; bounded like a command line.
-    private mutating func takeSASLLine() -> [UInt8]? {
-        var buffered = reader.takeBuffered()
-        guard let lf = buffered.firstIndex(of: 10) else {
-            if buffered.count > options.maxLine {
-                state = .ready
-                return [UInt8(ascii: "*")]
-            }
-            reader.append(buffered)
-            return nil
-        }
-        var response = Array(buffered[..<lf])
-        if response.last == 13 { response.removeLast() }
-        buffered.removeFirst(lf + 1)
-        reader.append(buffered)
-        return response
-    }
-
-    private mutating func saslResponse(tag: String, _ response: [UInt8], isInitial: Bool = false) -> [FrontEndAction]
-    {
+    private mutating func saslResponse(tag: String, _ response: [UInt8], isInitial: Bool = false) -> [FrontEndAction] {
         state = .ready
         if !isInitial && response == [UInt8(ascii: "*")] {
             return [.send(line(tag, "BAD AUTHENTICATE cancelled."))]

@@ -14,7 +14,10 @@ public enum SASL {
         var index = 0
         while index + 3 <= bytes.count {
             let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            out += [
+                alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)],
+                alphabet[Int(n & 63)],
+            ]
             index += 3
         }
         let rest = bytes.count - index
@@ -23,7 +26,9 @@ public enum SASL {
             out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
         } else if rest == 2 {
             let n = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
-            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "=")]
+            out += [
+                alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], UInt8(ascii: "="),
+            ]
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -61,9 +66,10 @@ public enum SASL {
         return out
     }
 
-    /// Decodes a PLAIN message `authzid NUL authcid NUL password`; nil when malformed.
+    /// Decodes a PLAIN message `authzid NUL authcid NUL password`; nil when malformed (including a NUL in
+    /// the password, which RFC 4616 excludes).
     public static func decodePlain(_ message: [UInt8]) -> Credentials? {
-        let parts = message.split(separator: 0, maxSplits: 2, omittingEmptySubsequences: false)
+        let parts = message.split(separator: 0, omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[1].isEmpty else { return nil }
         guard let authzid = String(validating: parts[0], as: UTF8.self),
             let user = String(validating: parts[1], as: UTF8.self),
