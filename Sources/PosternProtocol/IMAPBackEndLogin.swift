@@ -14,6 +14,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
 
     private let credentials: Credentials
     private let useStartTLS: Bool
+    private let allowPlaintextFallback: Bool
     private let maxLine: Int
     private var state: State = .greeting
     private var buffer: [UInt8] = []
@@ -21,11 +22,21 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     private var tlsDone = false
     private var tagCounter = 0
 
-    /// `useStartTLS`: upgrade the connection before logging in; fail if the backend cannot.
-    public init(credentials: Credentials, useStartTLS: Bool, maxLine: Int = 65536) {
+    /// `useStartTLS`: upgrade the connection before logging in; fail if the backend cannot, unless
+    /// `allowPlaintextFallback` (for broken backends; reported with a `.notice` every time).
+    public init(credentials: Credentials, useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536)
+    {
         self.credentials = credentials
         self.useStartTLS = useStartTLS
+        self.allowPlaintextFallback = allowPlaintextFallback
         self.maxLine = maxLine
+    }
+
+    /// Builds the machine from the options every back-end login shares.
+    public init(credentials: Credentials, options: BackEndOptions) {
+        self.init(
+            credentials: credentials, useStartTLS: options.useStartTLS,
+            allowPlaintextFallback: options.allowPlaintextFallback, maxLine: options.maxLine)
     }
 
     private var tag: String { "P\(tagCounter)" }
@@ -132,13 +143,23 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     private mutating func afterCapabilities() -> [BackEndAction] {
+        var notices: [BackEndAction] = []
         if useStartTLS && !tlsDone {
-            guard capabilities.contains("STARTTLS") else {
+            if capabilities.contains("STARTTLS") {
+                state = .starttls
+                return [.send(Array("\(nextTag()) STARTTLS\r\n".utf8))]
+            }
+            guard allowPlaintextFallback else {
                 return fail("Backend does not offer STARTTLS; refusing to log in without TLS.")
             }
-            state = .starttls
-            return [.send(Array("\(nextTag()) STARTTLS\r\n".utf8))]
+            notices.append(
+                .notice("Backend does not offer STARTTLS; logging in WITHOUT TLS (allow_plaintext_fallback)."))
         }
+        return notices + loginCommand()
+    }
+
+    /// AUTHENTICATE PLAIN when offered, else LOGIN with literals.
+    private mutating func loginCommand() -> [BackEndAction] {
         let plain = SASL.base64Encode(SASL.encodePlain(credentials))
         if capabilities.contains("AUTH=PLAIN") {
             if capabilities.contains("SASL-IR") {

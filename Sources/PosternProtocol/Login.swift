@@ -71,6 +71,24 @@ public enum BackEndAction: Sendable, Equatable {
     case succeeded(text: String, leftover: [UInt8])
     /// The login did not succeed.
     case failed(LoginOutcome)
+    /// Something the operator must hear about (logged as a warning); the login goes on.
+    case notice(String)
+}
+
+/// Options every back-end login machine takes.
+public struct BackEndOptions: Sendable, Equatable {
+    /// Upgrade with STARTTLS before logging in.
+    public var useStartTLS: Bool
+    /// Log in without TLS when a backend does not offer STARTTLS (off by default; warned every time).
+    public var allowPlaintextFallback: Bool
+    /// Longest backend line accepted during the login.
+    public var maxLine: Int
+
+    public init(useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536) {
+        self.useStartTLS = useStartTLS
+        self.allowPlaintextFallback = allowPlaintextFallback
+        self.maxLine = maxLine
+    }
 }
 
 /// A socket-free state machine for the client side of one protocol's pre-authentication dialogue.

@@ -70,7 +70,8 @@ final class AdminConnection: EndpointDelegate, ShardTickable, @unchecked Sendabl
 
     private func respond(status: String, body: [UInt8], type: String = "text/plain") {
         done = true
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "HTTP/1.0 \(status)\r\nContent-Type: \(type)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         endpoint.write(Array(head.utf8) + body)
         finish()
     }

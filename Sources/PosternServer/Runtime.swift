@@ -64,7 +64,9 @@ public final class Runtime: Sendable {
         }
         var defaults: [BackendAddress] = []
         if let text = config.defaultServer {
-            guard let address = BackendAddress.parse(text) else { throw RuntimeError("map.default: bad server '\(text)'") }
+            guard let address = BackendAddress.parse(text) else {
+                throw RuntimeError("map.default: bad server '\(text)'")
+            }
             defaults.append(address)
         }
         return ChainedMap(sources: sources, defaultServers: defaults)
@@ -88,7 +90,8 @@ public final class Runtime: Sendable {
     func makeBackEndLogin(for listener: ListenerConfig, credentials: Credentials) -> any BackEndLoginMachine {
         switch listener.proto {
         case .imap, .pop3, .managesieve:
-            return IMAPBackEndLogin(credentials: credentials, useStartTLS: listener.backend.tls == .starttls)
+            return IMAPBackEndLogin(
+                credentials: credentials, options: BackEndOptions(useStartTLS: listener.backend.tls == .starttls))
         }
     }
 }

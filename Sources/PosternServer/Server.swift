@@ -98,7 +98,8 @@ public final class Server: Sendable {
         }
         let registry = sessions[shard.index]
         if stats.activeSessions >= runtime.config.limits.maxSessions {
-            logger.warning("session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
+            logger.warning(
+                "session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
             let message = Array("* BYE Too many connections, try again later.\r\n".utf8)
             if listenerConfig.tls != .implicit { _ = message.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } }
             close(fd)
@@ -122,7 +123,11 @@ public final class Server: Sendable {
             let source = DispatchSource.makeSignalSource(signal: number, queue: control)
             source.setEventHandler { [weak self] in
                 guard let self else { return }
-                if number == SIGHUP { self.reload() } else { self.stop(reason: number == SIGTERM ? "SIGTERM" : "SIGINT") }
+                if number == SIGHUP {
+                    self.reload()
+                } else {
+                    self.stop(reason: number == SIGTERM ? "SIGTERM" : "SIGINT")
+                }
             }
             source.resume()
             sources.append(source)
@@ -145,7 +150,8 @@ public final class Server: Sendable {
             let next = try Runtime(config: config, generation: old.generation + 1)
             runtime.withLock { $0 = next }
             stats.reload(succeeded: true)
-            logger.info("reloaded configuration", metadata: ["generation": "\(next.generation)", "file": "\(configPath)"])
+            logger.info(
+                "reloaded configuration", metadata: ["generation": "\(next.generation)", "file": "\(configPath)"])
         } catch let errors as ConfigErrors {
             stats.reload(succeeded: false)
             for issue in errors.issues {

@@ -153,7 +153,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         guard phase == .routing else { return }
         switch result {
         case .failure(let error):
-            logger.warning("map lookup failed", metadata: ["session": "\(id)", "user": "\(user ?? "")", "error": "\(error)"])
+            logger.warning(
+                "map lookup failed", metadata: ["session": "\(id)", "user": "\(user ?? "")", "error": "\(error)"])
             finishLogin(.unavailable(reason: "User directory unavailable."), result: "unavailable")
         case .success(nil):
             logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(user ?? "")"])
@@ -223,7 +224,9 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         case .connecting:
             nextAddress()
         case .backendLogin:
-            finishLogin(.unavailable(reason: "Backend server unavailable, try again later."), result: "unavailable", reason: reason)
+            finishLogin(
+                .unavailable(reason: "Backend server unavailable, try again later."), result: "unavailable",
+                reason: reason)
         default:
             break
         }
@@ -267,10 +270,15 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
                 backendTLSInfo = backend.tls?.sessionInfo
                 finishLogin(.success(text: text), result: "ok")
                 if !leftover.isEmpty && phase == .relaying { client.write(leftover) }
+            case .notice(let text):
+                logger.warning(
+                    "backend login",
+                    metadata: ["session": "\(id)", "backend": "\(backendLabel ?? "")", "notice": "\(text)"])
             case .failed(let outcome):
                 if case .unavailable(let reason) = outcome {
                     logger.warning(
-                        "backend login failed", metadata: ["session": "\(id)", "backend": "\(backendLabel ?? "")", "error": "\(reason)"])
+                        "backend login failed",
+                        metadata: ["session": "\(id)", "backend": "\(backendLabel ?? "")", "error": "\(reason)"])
                 }
                 closeBackend()
                 finishLogin(outcome, result: outcomeLabel(outcome))
@@ -299,12 +307,16 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         if let reason, !reason.isEmpty {
             logger.warning(
                 "backend unavailable",
-                metadata: ["session": "\(id)", "user": "\(user ?? "")", "backend": "\(backendLabel ?? "")", "error": "\(reason)"])
+                metadata: [
+                    "session": "\(id)", "user": "\(user ?? "")", "backend": "\(backendLabel ?? "")",
+                    "error": "\(reason)",
+                ])
         }
         loginRequest = nil
         candidates = []
         addresses = []
-        if case .success = outcome {} else {
+        if case .success = outcome {
+        } else {
             closeBackend()
             phase = .preauth
             client.resumeReading()
@@ -316,7 +328,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         guard let backend else { return }
         phase = .relaying
         lastActivity = EventShard.now()
-        logger.debug("logged in", metadata: ["session": "\(id)", "user": "\(user ?? "")", "backend": "\(backendLabel ?? "")"])
+        logger.debug(
+            "logged in", metadata: ["session": "\(id)", "user": "\(user ?? "")", "backend": "\(backendLabel ?? "")"])
         if !pipelined.isEmpty { backend.write(pipelined) }
         client.resumeReading()
     }
@@ -447,7 +460,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         backend = nil
         if graceful { client.finish() } else { client.close() }
         shard.unregister(self)
-        stats.sessionEnded(listener: listener.name, outcome: outcome, bytesIn: client.bytesIn, bytesOut: client.bytesOut)
+        stats.sessionEnded(
+            listener: listener.name, outcome: outcome, bytesIn: client.bytesIn, bytesOut: client.bytesOut)
         var metadata: Logger.Metadata = [
             "session": "\(id)",
             "client": "\(clientAddress)",

@@ -19,8 +19,10 @@ public final class Stats: Sendable {
         self.factory = PrometheusMetricsFactory(registry: registry)
         sessionsActive = CoreMetrics.Meter(label: "postern_sessions_active", dimensions: [], factory: factory)
         openFDs = CoreMetrics.Meter(label: "postern_open_fds", dimensions: [], factory: factory)
-        reloadsOK = CoreMetrics.Counter(label: "postern_reloads_total", dimensions: [("result", "ok")], factory: factory)
-        reloadsFailed = CoreMetrics.Counter(label: "postern_reloads_total", dimensions: [("result", "failed")], factory: factory)
+        reloadsOK = CoreMetrics.Counter(
+            label: "postern_reloads_total", dimensions: [("result", "ok")], factory: factory)
+        reloadsFailed = CoreMetrics.Counter(
+            label: "postern_reloads_total", dimensions: [("result", "failed")], factory: factory)
     }
 
     /// Live sessions right now.
@@ -29,14 +31,17 @@ public final class Stats: Sendable {
     func sessionStarted(listener: String) {
         active.add(1, ordering: .relaxed)
         sessionsActive.increment()
-        CoreMetrics.Counter(label: "postern_sessions_total", dimensions: [("listener", listener)], factory: factory).increment()
+        CoreMetrics.Counter(label: "postern_sessions_total", dimensions: [("listener", listener)], factory: factory)
+            .increment()
     }
 
     func sessionEnded(listener: String, outcome: String, bytesIn: UInt64, bytesOut: UInt64) {
         active.subtract(1, ordering: .relaxed)
         sessionsActive.decrement()
-        CoreMetrics.Counter(label: "postern_session_outcomes_total", dimensions: [("outcome", outcome)], factory: factory)
-            .increment()
+        CoreMetrics.Counter(
+            label: "postern_session_outcomes_total", dimensions: [("outcome", outcome)], factory: factory
+        )
+        .increment()
         CoreMetrics.Counter(label: "postern_client_bytes_total", dimensions: [("direction", "in")], factory: factory)
             .increment(by: Int64(bytesIn))
         CoreMetrics.Counter(label: "postern_client_bytes_total", dimensions: [("direction", "out")], factory: factory)
@@ -44,7 +49,8 @@ public final class Stats: Sendable {
     }
 
     func login(result: String) {
-        CoreMetrics.Counter(label: "postern_logins_total", dimensions: [("result", result)], factory: factory).increment()
+        CoreMetrics.Counter(label: "postern_logins_total", dimensions: [("result", result)], factory: factory)
+            .increment()
     }
 
     func reload(succeeded: Bool) {

@@ -201,6 +201,22 @@ final class IMAPBackEndLoginTests: XCTestCase {
             [.failed(.unavailable(reason: "Backend does not offer STARTTLS; refusing to log in without TLS."))])
     }
 
+    func testPlaintextFallbackLogsInWithANotice() {
+        var login = IMAPBackEndLogin(
+            credentials: alice, options: BackEndOptions(useStartTLS: true, allowPlaintextFallback: true))
+        XCTAssertEqual(
+            login.receive(bytes("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n")),
+            [
+                .notice("Backend does not offer STARTTLS; logging in WITHOUT TLS (allow_plaintext_fallback)."),
+                backSend("P1 AUTHENTICATE PLAIN \(alicePlain)\r\n"),
+            ])
+        var offered = IMAPBackEndLogin(
+            credentials: alice, options: BackEndOptions(useStartTLS: true, allowPlaintextFallback: true))
+        XCTAssertEqual(
+            offered.receive(bytes("* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN] ready\r\n")),
+            [backSend("P1 STARTTLS\r\n")], "the fallback is never used when STARTTLS is offered")
+    }
+
     func testStartTLSRefused() {
         var login = machine(startTLS: true)
         _ = login.receive(bytes("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"))
