@@ -196,11 +196,14 @@ public final class Endpoint: @unchecked Sendable {
                 if closed { return }
             }
             while !closed && !readEOF {
-                shard.plaintextBuffer.removeAll(keepingCapacity: true)
-                let result = try tls.readPlaintext(into: &shard.plaintextBuffer)
+                let result = try shard.plaintextBuffer.withUnsafeMutableBytes { buffer in
+                    Result { () throws(TLSError) in try tls.readPlaintext(into: buffer) }
+                }.get()
                 switch result {
-                case .data:
-                    shard.plaintextBuffer.withUnsafeBytes { delegate?.endpoint(self, received: $0) }
+                case .data(let count):
+                    shard.plaintextBuffer.withUnsafeBytes {
+                        delegate?.endpoint(self, received: UnsafeRawBufferPointer(rebasing: $0[..<count]))
+                    }
                 case .wantMore:
                     flushTLS()
                     return

@@ -16,7 +16,7 @@ public final class EventShard: @unchecked Sendable {
     /// Raw bytes read from sockets land here before they are handed on.
     var readBuffer: [UInt8]
     /// Decrypted TLS plaintext lands here.
-    var plaintextBuffer: [UInt8] = []
+    var plaintextBuffer: [UInt8]
     /// Endpoints whose reads are paused: the timer polls their sockets for errors.
     var paused: [ObjectIdentifier: Endpoint] = [:]
     /// Endpoints closing gracefully, with their deadlines.
@@ -28,6 +28,7 @@ public final class EventShard: @unchecked Sendable {
         self.index = index
         self.queue = DispatchQueue(label: "postern.shard.\(index)")
         self.readBuffer = [UInt8](repeating: 0, count: readBufferSize)
+        self.plaintextBuffer = [UInt8](repeating: 0, count: readBufferSize)
     }
 
     func start() {

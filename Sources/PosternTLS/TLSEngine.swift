@@ -91,28 +91,21 @@ public final class TLSEngine {
         return false
     }
 
-    /// Decrypts what is available, appending plaintext to `output` (at most `limit` bytes at a time).
-    public func readPlaintext(into output: inout [UInt8], limit: Int = 65536) throws(TLSError) -> ReadResult {
+    /// Decrypts what is available into `buffer` (filling it at most); `.data(n)` means `n` bytes
+    /// were written at its start. The hot path: no allocation.
+    public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> ReadResult {
         if !handshakeComplete {
             guard try handshake() else { return .wantMore }
         }
-        let start = output.count
-        output.reserveCapacity(start + limit)
+        guard let base = buffer.baseAddress else { return .wantMore }
         var total = 0
-        while total < limit {
-            let chunk = min(16384, limit - total)
-            let oldCount = output.count
-            output.append(contentsOf: repeatElement(0, count: chunk))
+        while total < buffer.count {
             ERR_clear_error()
-            let rc = output.withUnsafeMutableBytes { buf in
-                SSL_read(ssl, buf.baseAddress! + oldCount, Int32(chunk))
-            }
+            let rc = SSL_read(ssl, base + total, Int32(min(buffer.count - total, 1 << 20)))
             if rc > 0 {
-                output.removeLast(chunk - Int(rc))
                 total += Int(rc)
                 continue
             }
-            output.removeLast(chunk)
             let err = SSL_get_error(ssl, rc)
             if err == SSL_ERROR_ZERO_RETURN {
                 receivedCloseNotify = true
@@ -121,8 +114,17 @@ public final class TLSEngine {
             try check(rc, error: err, during: "read")
             break
         }
-        _ = start
         return total > 0 ? .data(total) : .wantMore
+    }
+
+    /// Decrypts what is available, appending plaintext to `output` (at most `limit` bytes at a time).
+    public func readPlaintext(into output: inout [UInt8], limit: Int = 65536) throws(TLSError) -> ReadResult {
+        var scratch = [UInt8](repeating: 0, count: limit)
+        let result = scratch.withUnsafeMutableBytes { buffer in
+            Result { () throws(TLSError) in try readPlaintext(into: buffer) }
+        }
+        if case .success(.data(let count)) = result { output.append(contentsOf: scratch[..<count]) }
+        return try result.get()
     }
 
     /// Encrypts plaintext; the ciphertext waits in `takeOutgoing`.
@@ -151,14 +153,14 @@ public final class TLSEngine {
 
     /// Moves all pending ciphertext to the end of `output`.
     public func takeOutgoing(into output: inout [UInt8]) {
-        let pending = Int(BIO_ctrl_pending(wbio))
-        guard pending > 0 else { return }
-        let oldCount = output.count
-        output.append(contentsOf: repeatElement(0, count: pending))
-        let got = output.withUnsafeMutableBytes { buf in
-            BIO_read(wbio, buf.baseAddress! + oldCount, Int32(pending))
+        while BIO_ctrl_pending(wbio) > 0 {
+            let got = withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 1) { chunk -> Int in
+                let count = Int(BIO_read(wbio, chunk.baseAddress!, Int32(chunk.count)))
+                if count > 0 { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count])) }
+                return count
+            }
+            if got <= 0 { break }
         }
-        output.removeLast(pending - max(0, Int(got)))
     }
 
     /// What the handshake agreed on; nil before it finished.
