@@ -145,29 +145,32 @@ def main() -> int:
         socks.clear()
         proxy.wait_sessions(0, timeout=60)
 
-        # --- idle logged-in relay sessions --------------------------------------------------
+        # --- idle logged-in relay sessions, plaintext and TLS on the client side -------------
         user, password = "alice", world.USERS["alice"]
-        proxy, pid = fresh()
-        base = settle(pid)
-        t0 = time.monotonic()
-        for _ in range(args.relay):
-            s = socket.create_connection((host, plan.ports["imap"]), timeout=20)
-            f = s.makefile("rb")
-            f.readline()
-            s.sendall(f"a LOGIN {user} {password}\r\n".encode())
-            line = f.readline()
-            if not line.startswith(b"a OK"):
-                raise RuntimeError(f"login failed: {line!r}")
-            socks.append((s, f))
-        after = settle(pid, 2.0)
-        print(f"idle logged-in sessions: {args.relay} in {time.monotonic() - t0:.1f} s, "
-              f"RSS {base} -> {after} KiB = {(after - base) / args.relay:.1f} KiB per session "
-              f"(client and backend sockets)")
-        for s, f in socks:
-            f.close()
-            s.close()
-        socks.clear()
-        proxy.wait_sessions(0, timeout=60)
+        for kind in ("plaintext", "implicit TLS"):
+            proxy, pid = fresh()
+            base = settle(pid)
+            t0 = time.monotonic()
+            for _ in range(args.relay):
+                s = socket.create_connection((host, plan.ports["imap" if kind == "plaintext" else "imaps"]), timeout=20)
+                if kind != "plaintext":
+                    s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+                f = s.makefile("rb")
+                f.readline()
+                s.sendall(f"a LOGIN {user} {password}\r\n".encode())
+                line = f.readline()
+                if not line.startswith(b"a OK"):
+                    raise RuntimeError(f"login failed: {line!r}")
+                socks.append((s, f))
+            after = settle(pid, 2.0)
+            print(f"idle logged-in sessions, {kind} client: {args.relay} in {time.monotonic() - t0:.1f} s, "
+                  f"RSS {base} -> {after} KiB = {(after - base) / args.relay:.1f} KiB per session "
+                  f"(client and backend sockets)")
+            for s, f in socks:
+                f.close()
+                s.close()
+            socks.clear()
+            proxy.wait_sessions(0, timeout=60)
 
         # --- login rate -------------------------------------------------------------------
         t0 = time.monotonic()

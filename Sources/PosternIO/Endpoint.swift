@@ -388,11 +388,12 @@ public final class Endpoint: @unchecked Sendable {
         guard !closed, !lingering else { return }
         delegate = nil
         resumeReading()
-        if readEOF {
-            if pendingCount == 0 { close() } else { shutdownWhenDrained = false; lingerWhenDrained = true }
+        guard pendingCount > 0 else {
+            startLinger()
             return
         }
-        if pendingCount == 0 { startLinger() } else { lingerWhenDrained = true }
+        lingerWhenDrained = true
+        // A peer that never reads must not keep the socket: the queue gets a few seconds to drain.
         shard.lingering[ObjectIdentifier(self)] = (self, EventShard.now() + 5_000_000_000)
     }
 
