@@ -37,6 +37,8 @@ struct Run: ParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() throws {
+        // A peer that closes while we write must not kill the process (exit 141).
+        signal(SIGPIPE, SIG_IGN)
         let config = try options.load()
         let level = Logger.Level(rawValue: config.server.logLevel) ?? .info
         LoggingSystem.bootstrap { label in

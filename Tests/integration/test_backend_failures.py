@@ -1,0 +1,82 @@
+"""Backends that fail in ways the map cannot know: silent, or gone; and the lookup CLI."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import threading
+import time
+
+from harness import world
+from harness.clients import RawIMAP, imap_quote
+from harness.ports import free_port
+from harness.postern import postern_bin
+
+HOST = "127.0.0.1"
+U = world.USERS
+
+
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never says a word (a hung backend)."""
+
+    def __init__(self) -> None:
+        self.port = free_port(HOST)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((HOST, self.port))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.accepted: list[socket.socket] = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 120
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+                self.accepted.append(conn)
+            except socket.timeout:
+                continue
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        for c in self.accepted:
+            c.close()
+        self.sock.close()
+
+
+def test_backend_that_never_greets_gets_unavailable_within_the_timeout(postern_factory, pki, backends):
+    silent = SilentServer()
+    try:
+        lines = backends.map_lines() + [f"hung {HOST}:{silent.port}"]
+        p = postern_factory(map_lines=lines, limits={"connect_timeout": 2})
+        with RawIMAP(HOST, p.port("imap"), context=pki.client_context()) as c:
+            started = time.monotonic()
+            _, tagged = c.cmd("a", "LOGIN hung whatever", timeout=15)
+            elapsed = time.monotonic() - started
+            assert tagged.startswith("a NO [UNAVAILABLE]"), tagged
+            assert 1.5 <= elapsed <= 6, f"answered after {elapsed:.1f} s with connect_timeout 2"
+            # The session is still usable: a real user logs in on the same connection.
+            _, tagged = c.cmd("b", f"LOGIN alice {imap_quote(U['alice'])}")
+            assert tagged.startswith("b OK"), tagged
+        assert silent.accepted, "Postern never connected to the silent backend"
+        assert "timed out" in p.log_text()
+    finally:
+        silent.close()
+
+
+def test_lookup_prints_the_backend_and_why(postern_factory, backends):
+    p = postern_factory()
+    cfg = str(p.config_path)
+    out = subprocess.run([postern_bin(), "lookup", "-c", cfg, "bob"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    map_path = p.plan.map_path
+    line_no = next(i for i, line in enumerate(map_path.read_text().splitlines(), 1) if line.startswith("bob "))
+    assert out.stdout.strip() == f"bob: 127.0.0.2 ({map_path}:{line_no} (exact))", out.stdout
+    unknown = subprocess.run([postern_bin(), "lookup", "-c", cfg, "nobody"], capture_output=True, text=True,
+                             timeout=30)
+    assert unknown.returncode == 2
+    assert "no backend" in unknown.stdout
