@@ -137,26 +137,26 @@ extension SchemaWalker {
             let itemPath = "\(path)[\(index)]"
             guard let reader = MappingReader(item, path: itemPath, known: Self.backendHostKeys, collector: collector)
             else { return nil }
-            guard let hostNode = reader.required("host"),
-                let text = collector.nonEmptyText(hostNode, reader.path("host"))
-            else { return nil }
-            let hostPort: HostPort
-            switch AddressSyntax.parse(text, portRequired: false) {
-            case .success(let parsed): hostPort = parsed
-            case .failure(let problem):
-                collector.report(reader.path("host"), at: hostNode, problem.message)
-                return nil
-            }
-            let identity = "\(hostPort.host.lowercased()) \(hostPort.port.map(String.init) ?? "*")"
-            if let first = seen[identity] {
-                collector.report(
-                    reader.path("host"), at: hostNode,
-                    "backend '\(text)' is already configured at line \(collector.line(of: first))")
-            }
-            seen[identity] = hostNode
             var tls = base
             applyBackendTLS(reader, to: &tls)
-            var entry = BackendHostConfig(host: hostPort.host, port: hostPort.port, tls: tls)
+            var hostPort: HostPort?
+            if let hostNode = reader.required("host"), let text = collector.nonEmptyText(hostNode, reader.path("host"))
+            {
+                switch AddressSyntax.parse(text, portRequired: false) {
+                case .success(let parsed):
+                    hostPort = parsed
+                    let identity = "\(parsed.host.lowercased()) \(parsed.port.map(String.init) ?? "*")"
+                    if let first = seen[identity] {
+                        collector.report(
+                            reader.path("host"), at: hostNode,
+                            "backend '\(text)' is already configured at line \(collector.line(of: first))")
+                    }
+                    seen[identity] = hostNode
+                case .failure(let problem):
+                    collector.report(reader.path("host"), at: hostNode, problem.message)
+                }
+            }
+            var entry = BackendHostConfig(host: hostPort?.host ?? "", port: hostPort?.port, tls: tls)
             if let value = reader.optional("tls") {
                 entry.tlsMode = collector.choice(value, reader.path("tls"), as: BackendTLSMode.self)
             }
@@ -175,7 +175,7 @@ extension SchemaWalker {
             {
                 entry.allowPlaintextFallback = allow
             }
-            return entry
+            return hostPort == nil ? nil : entry
         }
     }
 }

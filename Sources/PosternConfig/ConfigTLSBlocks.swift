@@ -66,7 +66,9 @@ extension SchemaWalker {
         if let value = reader.optional("client_ca_file") {
             config.clientCAFile = existingFile(value, path: reader.path("client_ca_file"))
         }
+        // Checked where client_certificates is given (an inherited problem was reported in `tls:` already).
         if config.clientCertificates != .none && config.clientCAFile == nil && reader.optional("client_ca_file") == nil
+            && reader.optional("client_certificates") != nil
         {
             let node = reader.keyNode("client_certificates") ?? owner ?? node
             collector.report(
@@ -145,7 +147,8 @@ extension SchemaWalker {
         {
             max = version
         }
-        if min == .v1_3, max == .v1_2 {
+        let given = reader.optional("min_version") != nil || reader.optional("max_version") != nil
+        if min == .v1_3, max == .v1_2, given {
             collector.report(
                 reader.path("max_version"), at: reader.optional("max_version") ?? reader.optional("min_version"),
                 "max_version \"1.2\" is below min_version \"1.3\"")
