@@ -229,9 +229,9 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
         proto, mode = std[name]
         ports[name] = free_port("127.0.0.1")
         ls.append(listener(name, proto, ports[name], mode, backends.imap_port))
-    for extra in listeners or []:
-        ls.append(extra)
-        ports[extra["name"]] = int(extra["listen"][0].rsplit(":", 1)[1])
+    for more in listeners or []:
+        ls.append(more)
+        ports[more["name"]] = int(more["listen"][0].rsplit(":", 1)[1])
     admin_port = free_port("127.0.0.1")
     map_path = state_dir / "users.map"
     map_path.write_text("\n".join(map_lines if map_lines is not None else backends.map_lines()) + "\n")
