@@ -241,6 +241,20 @@ def test_resumption_with_tickets_and_cache(edge, protocol_support, tmp_path, mod
             assert again.ok and not again.reused, f"resumed with session_resumption: off:\n{again}"
 
 
+def test_tickets_survive_a_reload(edge, tmp_path):
+    p = edge([listener("l", "imap", "implicit")])
+    sess = tmp_path / "sess.pem"
+    first = probe(port_of(p, "l"), "implicit", "-sess_out", str(sess))
+    assert first.ok and sess.stat().st_size > 0, str(first)
+    p.reload()
+    deadline = time.monotonic() + 10
+    while "generation=2" not in p.log_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "generation=2" in p.log_text(), p.log_tail()
+    again = probe(port_of(p, "l"), "implicit", "-sess_in", str(sess))
+    assert again.ok and again.reused, f"the ticket key ring outlives the reload:\n{again}"
+
+
 def _session_lines(p: Postern, listener_name: str, count: int, timeout: float = 10) -> list[str]:
     deadline = time.monotonic() + timeout
     lines: list[str] = []
