@@ -488,11 +488,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
             "duration_ms": "\((EventShard.now() - startedAt) / 1_000_000)",
             "outcome": "\(outcome)",
         ]
-        if let info = clientTLSInfo {
-            metadata["client_tls_resumed"] = "\(info.resumed)"
-            if let name = info.serverName { metadata["client_sni"] = "\(name)" }
-            if let subject = info.peerSubject { metadata["client_cert"] = "\(subject)" }
-        }
+        metadata.merge(Session.clientTLSFields(clientTLSInfo)) { $1 }
         if let detail { metadata["detail"] = "\(detail)" }
         if let routeReason { metadata["route"] = "\(routeReason)" }
         logger.info("session", metadata: metadata)
