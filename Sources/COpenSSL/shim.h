@@ -6,3 +6,7 @@
 #include <openssl/x509v3.h>
 #include <openssl/evp.h>
 #include <openssl/decoder.h>
+#include <openssl/rand.h>
+#include <openssl/params.h>
+#include <openssl/core_names.h>
+#include <openssl/sha.h>

@@ -33,3 +33,13 @@ int postern_tls1_3_version(void) { return TLS1_3_VERSION; }
 long postern_sess_cache_server(void) { return SSL_SESS_CACHE_SERVER; }
 long postern_sess_cache_off(void) { return SSL_SESS_CACHE_OFF; }
 long postern_ssl_ctx_set_release_buffers(SSL_CTX *ctx) { return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS); }
+
+int postern_ssl_ctx_set_servername_cb(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *), void *arg) {
+    if (!SSL_CTX_set_tlsext_servername_callback(ctx, cb)) { return 0; }
+    return (int)SSL_CTX_set_tlsext_servername_arg(ctx, arg);
+}
+long postern_ssl_ctx_sess_set_cache_size(SSL_CTX *ctx, long size) { return SSL_CTX_sess_set_cache_size(ctx, size); }
+
+uint64_t postern_op_no_ticket(void) { return SSL_OP_NO_TICKET; }
+unsigned long postern_dane_flag_no_ee_namechecks(void) { return DANE_FLAG_NO_DANE_EE_NAMECHECKS; }
+unsigned long postern_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }

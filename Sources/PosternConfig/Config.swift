@@ -12,10 +12,12 @@ public struct PosternConfig: Sendable, Equatable {
     public var backendTLS: BackendTLSConfig
     public var map: MapConfig
     public var limits: Limits
+    /// Per-backend TLS settings (`backends:`), each already merged over `backendTLS`.
+    public var backends: [BackendHostConfig]
 
     public init(
         sourcePath: String, server: ServerSettings, listeners: [ListenerConfig], tls: ServerTLSConfig?,
-        backendTLS: BackendTLSConfig, map: MapConfig, limits: Limits
+        backendTLS: BackendTLSConfig, map: MapConfig, limits: Limits, backends: [BackendHostConfig] = []
     ) {
         self.sourcePath = sourcePath
         self.server = server
@@ -24,6 +26,7 @@ public struct PosternConfig: Sendable, Equatable {
         self.backendTLS = backendTLS
         self.map = map
         self.limits = limits
+        self.backends = backends
     }
 }
 
@@ -69,15 +72,18 @@ public struct ListenerConfig: Sendable, Equatable {
     public var listen: [SocketAddressSpec]
     public var tls: ListenerTLSMode
     public var backend: BackendEndpointConfig
+    /// The listener's own TLS settings (`tls_settings:` merged over `tls:`); nil uses `tls:` as it is.
+    public var tlsSettings: ServerTLSConfig?
     public init(
         name: String, proto: MailProtocol, listen: [SocketAddressSpec], tls: ListenerTLSMode,
-        backend: BackendEndpointConfig
+        backend: BackendEndpointConfig, tlsSettings: ServerTLSConfig? = nil
     ) {
         self.name = name
         self.proto = proto
         self.listen = listen
         self.tls = tls
         self.backend = backend
+        self.tlsSettings = tlsSettings
     }
 }
 

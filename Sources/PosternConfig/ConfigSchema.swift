@@ -8,8 +8,8 @@ struct SchemaWalker {
     /// Absolute folder of the configuration file; relative paths are resolved against it.
     let baseDirectory: String
 
-    static let rootKeys = ["server", "listeners", "tls", "backend_tls", "map", "limits"]
-    static let listenerKeys = ["name", "protocol", "listen", "tls", "backend"]
+    static let rootKeys = ["server", "listeners", "tls", "backend_tls", "backends", "map", "limits"]
+    static let listenerKeys = ["name", "protocol", "listen", "tls", "tls_settings", "backend"]
     static let backendKeys = ["port", "tls"]
 
     /// What one `listeners:` entry yielded, including the nodes needed for checks across listeners.
@@ -21,10 +21,15 @@ struct SchemaWalker {
         var tls: ListenerTLSMode? = ListenerTLSMode.none
         var tlsKeyNode: Node?
         var backend: BackendEndpointConfig?
+        /// The listener's `tls_settings:` merged over `tls:`, and its key node.
+        var tlsSettings: ServerTLSConfig?
+        var tlsSettingsKeyNode: Node?
 
         var config: ListenerConfig? {
             guard let name, let proto, let tls, let backend else { return nil }
-            return ListenerConfig(name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend)
+            return ListenerConfig(
+                name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend,
+                tlsSettings: tlsSettings)
         }
     }
 
@@ -51,6 +56,9 @@ struct SchemaWalker {
             config.backendTLS = readBackendTLS(
                 node, path: reader.path("backend_tls"), owner: reader.keyNode("backend_tls"))
         }
+        if let node = reader["backends"] {
+            config.backends = readBackendHosts(node, path: reader.path("backends"), base: config.backendTLS)
+        }
         if let node = reader["map"] {
             config.map = readMap(node, path: reader.path("map"), owner: reader.keyNode("map"))
         }
@@ -58,7 +66,7 @@ struct SchemaWalker {
             config.limits = readLimits(node, path: reader.path("limits"), owner: reader.keyNode("limits"))
         }
         if let node = reader.required("listeners") {
-            let drafts = readListeners(node, path: reader.path("listeners"))
+            let drafts = readListeners(node, path: reader.path("listeners"), globalTLS: config.tls)
             checkAcrossListeners(drafts, tlsBlockGiven: reader["tls"] != nil)
             if let admin = config.server.adminListen, let adminNode {
                 checkAdminAddress(admin, node: adminNode, against: drafts)
@@ -70,7 +78,7 @@ struct SchemaWalker {
 
     // MARK: - Listeners
 
-    func readListeners(_ node: Node, path: String) -> [ListenerDraft] {
+    func readListeners(_ node: Node, path: String, globalTLS: ServerTLSConfig?) -> [ListenerDraft] {
         guard case .sequence(let sequence) = node else {
             if node.isNull {
                 collector.report(path, at: node, "at least one listener is required")
@@ -85,11 +93,11 @@ struct SchemaWalker {
                 collector.report("\(path)[\(index)]", at: item, "expected a listener mapping, found an empty value")
                 return ListenerDraft(tls: nil)
             }
-            return readListener(item, path: "\(path)[\(index)]")
+            return readListener(item, path: "\(path)[\(index)]", globalTLS: globalTLS)
         }
     }
 
-    func readListener(_ node: Node, path: String) -> ListenerDraft {
+    func readListener(_ node: Node, path: String, globalTLS: ServerTLSConfig?) -> ListenerDraft {
         var draft = ListenerDraft()
         guard let reader = MappingReader(node, path: path, known: Self.listenerKeys, collector: collector) else {
             draft.tls = nil
@@ -108,6 +116,16 @@ struct SchemaWalker {
         if let tls = reader.optional("tls") {
             draft.tls = collector.choice(tls, reader.path("tls"), as: ListenerTLSMode.self)
             draft.tlsKeyNode = reader.keyNode("tls")
+        }
+        if let settings = reader["tls_settings"] {
+            draft.tlsSettingsKeyNode = reader.keyNode("tls_settings")
+            draft.tlsSettings = readServerTLS(
+                settings, path: reader.path("tls_settings"), owner: reader.keyNode("tls_settings"), base: globalTLS)
+            if draft.tls == ListenerTLSMode.none, let keyNode = draft.tlsSettingsKeyNode {
+                collector.report(
+                    reader.path("tls_settings"), at: keyNode,
+                    "the listener does not use TLS (tls: none); set tls or remove tls_settings")
+            }
         }
         draft.backend = reader.required("backend").flatMap {
             readBackend($0, path: reader.path("backend"), owner: reader.keyNode("backend"))
@@ -184,11 +202,13 @@ struct SchemaWalker {
                     addresses[identity] = (index, address.node)
                 }
             }
-            if let mode = draft.tls, mode != .none, !tlsBlockGiven, let keyNode = draft.tlsKeyNode {
+            if let mode = draft.tls, mode != .none, !tlsBlockGiven, draft.tlsSettingsKeyNode == nil,
+                let keyNode = draft.tlsKeyNode
+            {
                 collector.report(
                     "\(path).tls", at: keyNode,
                     "listener uses TLS (\(mode.rawValue)) but there is no top-level 'tls' block with a "
-                        + "certificate and key")
+                        + "certificate and key (nor a tls_settings block in the listener)")
             }
         }
     }

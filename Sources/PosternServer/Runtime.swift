@@ -7,10 +7,10 @@ import PosternTLS
 /// read-only by the sessions accepted while it is current.
 public final class Runtime: Sendable {
     public let config: PosternConfig
-    /// The client-facing TLS context, when a listener uses TLS.
-    public let serverTLS: TLSContext?
-    /// The context for TLS towards backends.
-    public let backendTLS: TLSContext
+    /// Every TLS context: per listener towards clients, global and per backend towards backends.
+    public let tls: TLSPolicies
+    /// The context for TLS towards backends that have no `backends:` entry.
+    public var backendTLS: TLSContext { tls.defaultBackend.context }
     public let map: any UserMap
     public let generation: Int
 
@@ -22,34 +22,13 @@ public final class Runtime: Sendable {
             throw RuntimeError(
                 "listener \(listener.name): protocol \(listener.proto.rawValue) is not supported by this build yet")
         }
-        if let tls = config.tls {
-            do {
-                serverTLS = try TLSContext.server(Runtime.serverSettings(tls))
-            } catch {
-                throw RuntimeError("client-facing TLS: \(error.message)")
-            }
-        } else {
-            serverTLS = nil
-        }
-        do {
-            backendTLS = try TLSContext.client(
-                ClientTLSSettings(
-                    caFile: config.backendTLS.caFile, verify: config.backendTLS.verify,
-                    minVersion: config.backendTLS.minVersion == .v1_3 ? .tls1_3 : .tls1_2,
-                    ciphers: config.backendTLS.ciphers))
-        } catch {
-            throw RuntimeError("backend TLS: \(error.message)")
-        }
+        tls = try TLSPolicies(config: config)
         map = try Runtime.buildMap(config.map)
     }
 
-    static func serverSettings(_ tls: ServerTLSConfig) -> ServerTLSSettings {
-        var dhPath: String? = nil
-        if case .file(let path) = tls.dhParams { dhPath = path }
-        return ServerTLSSettings(
-            certificateChainPath: tls.certificate, privateKeyPath: tls.key,
-            minVersion: tls.minVersion == .v1_3 ? .tls1_3 : .tls1_2, ciphers: tls.ciphers,
-            ciphersuites: tls.ciphersuites, preferServerCiphers: tls.preferServerCiphers, dhParamsPath: dhPath)
+    /// The client-facing TLS context of a listener, when it uses TLS.
+    public func serverTLS(for listener: String) -> TLSContext? {
+        tls.serverContexts[listener]
     }
 
     /// The map chain the config describes: the file (if any), then the default server.
@@ -86,12 +65,15 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// A back-end login state machine for a listener's backend.
-    func makeBackEndLogin(for listener: ListenerConfig, credentials: Credentials) -> any BackEndLoginMachine {
+    /// A back-end login state machine for a listener's backend, with that backend's TLS mode and fallback.
+    func makeBackEndLogin(
+        for listener: ListenerConfig, credentials: Credentials, mode: BackendTLSMode, policy: BackendPolicy
+    ) -> any BackEndLoginMachine {
+        let options = BackEndOptions(
+            useStartTLS: mode == .starttls, allowPlaintextFallback: policy.allowPlaintextFallback)
         switch listener.proto {
         case .imap, .pop3, .managesieve:
-            return IMAPBackEndLogin(
-                credentials: credentials, options: BackEndOptions(useStartTLS: listener.backend.tls == .starttls))
+            return IMAPBackEndLogin(credentials: credentials, options: options)
         }
     }
 }

@@ -26,7 +26,9 @@ public final class Server: Sendable {
         self.configPath = config.sourcePath
         self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
-        self.runtime = Mutex(try Runtime(config: config, generation: 1))
+        let first = try Runtime(config: config, generation: 1)
+        self.runtime = Mutex(first)
+        for warning in first.tls.warnings { logger.warning("tls: \(warning)") }
     }
 
     public var currentRuntime: Runtime { runtime.withLock { $0 } }
@@ -150,6 +152,7 @@ public final class Server: Sendable {
             let next = try Runtime(config: config, generation: old.generation + 1)
             runtime.withLock { $0 = next }
             stats.reload(succeeded: true)
+            for warning in next.tls.warnings { logger.warning("tls: \(warning)") }
             logger.info(
                 "reloaded configuration", metadata: ["generation": "\(next.generation)", "file": "\(configPath)"])
         } catch let errors as ConfigErrors {

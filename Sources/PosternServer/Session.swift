@@ -37,6 +37,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
     private var addresses: [SocketAddress] = []
     private var backendHost = ""
     private var backendPort = 0
+    private var backendPolicy: BackendPolicy?
+    private var backendMode: BackendTLSMode = .none
     private var backendDeadline: UInt64 = 0
     private var lastFailure = ""
 
@@ -79,7 +81,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         shard.register(self)
         stats.sessionStarted(listener: listener.name)
         if listener.tls == .implicit {
-            guard let context = runtime.serverTLS, let engine = try? TLSEngine(context: context) else {
+            guard let context = runtime.serverTLS(for: listener.name), let engine = try? TLSEngine(context: context)
+            else {
                 end(outcome: "tls-unavailable")
                 return
             }
@@ -106,7 +109,9 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
             case .send(let bytes):
                 client.write(bytes)
             case .startTLS:
-                guard let context = runtime.serverTLS, let engine = try? TLSEngine(context: context) else {
+                guard let context = runtime.serverTLS(for: listener.name),
+                    let engine = try? TLSEngine(context: context)
+                else {
                     end(outcome: "tls-unavailable")
                     return
                 }
@@ -178,6 +183,9 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         backendHost = server.host
         backendPort = server.port ?? listener.backend.port
         backendLabel = BackendAddress(host: backendHost, port: backendPort).description
+        let policy = runtime.tls.backend(host: backendHost, port: backendPort)
+        backendPolicy = policy
+        backendMode = policy.mode ?? listener.backend.tls
         phase = .connecting
         backendDeadline = EventShard.now() + Session.nanos(limits.connectTimeout)
         Connector.resolve(host: backendHost, port: backendPort, shard: shard) { result in
@@ -242,8 +250,10 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
     func endpointConnected(_ endpoint: Endpoint) {
         guard endpoint === backend, phase == .connecting, let request = loginRequest else { return }
         phase = .backendLogin
-        backEndLogin = runtime.makeBackEndLogin(for: listener, credentials: request.credentials)
-        if listener.backend.tls == .implicit {
+        backEndLogin = runtime.makeBackEndLogin(
+            for: listener, credentials: request.credentials, mode: backendMode,
+            policy: backendPolicy ?? runtime.tls.defaultBackend)
+        if backendMode == .implicit {
             startBackendTLS()
         }
     }
@@ -251,7 +261,8 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
     private func startBackendTLS() {
         guard let backend else { return }
         do {
-            let engine = try TLSEngine(context: runtime.backendTLS, serverName: backendHost)
+            let policy = backendPolicy ?? runtime.tls.defaultBackend
+            let engine = try TLSEngine(context: policy.context, serverName: policy.serverName ?? backendHost)
             backend.startTLS(engine)
         } catch {
             backendFailed("backend TLS: \(error.message)")
@@ -389,7 +400,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
             }
         } else if endpoint === backend, phase == .backendLogin {
             guard var machine = backEndLogin else { return }
-            let actions = listener.backend.tls == .implicit ? [] : machine.tlsEstablished()
+            let actions = backendMode == .implicit ? [] : machine.tlsEstablished()
             backEndLogin = machine
             performBackEnd(actions)
         }
@@ -477,6 +488,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
             "duration_ms": "\((EventShard.now() - startedAt) / 1_000_000)",
             "outcome": "\(outcome)",
         ]
+        metadata.merge(Session.clientTLSFields(clientTLSInfo)) { $1 }
         if let detail { metadata["detail"] = "\(detail)" }
         if let routeReason { metadata["route"] = "\(routeReason)" }
         logger.info("session", metadata: metadata)

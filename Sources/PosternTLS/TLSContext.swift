@@ -4,79 +4,36 @@ internal import CPosternShims
 /// An immutable OpenSSL `SSL_CTX`, either client-facing (server role) or backend-facing (client role).
 ///
 /// OpenSSL allows `SSL_new` on one context from many threads, so a context is shared by every session.
+/// A server context may own further contexts that the SNI callback switches to; a client context may
+/// carry TLSA pins that each connection enables.
 public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
     /// True for a context that accepts connections.
     public let isServer: Bool
-    /// True when peers are verified (client role only).
+    /// True when peers are verified (a backend's chain or pins; a client's certificate).
     public let verifiesPeer: Bool
+    /// Pins every connection of this (client) context checks.
+    let pins: [TLSAPin]
+    /// Contexts chosen by SNI, by lower-case server name (`*.example.org` for wildcards).
+    var sniContexts: [String: TLSContext] = [:]
+    /// The ticket keys this (server) context encrypts session tickets with, if tickets are on.
+    var ticketKeys: TicketKeyRing?
+    /// The certificates loaded into this context and its SNI contexts, for reports.
+    var certificates: [TLSCertificateInfo] = []
+    /// What the context was built from (server role), for reports.
+    var serverSettings: ServerTLSSettings?
+    var clientSettings: ClientTLSSettings?
 
-    private init(ctx: OpaquePointer, isServer: Bool, verifiesPeer: Bool) {
+    init(ctx: OpaquePointer, isServer: Bool, verifiesPeer: Bool, pins: [TLSAPin] = []) {
         self.ctx = ctx
         self.isServer = isServer
         self.verifiesPeer = verifiesPeer
+        self.pins = pins
     }
 
     deinit { SSL_CTX_free(ctx) }
 
-    /// Builds the context that accepts client connections.
-    public static func server(_ settings: ServerTLSSettings) throws(TLSError) -> TLSContext {
-        guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw lastError("SSL_CTX_new") }
-        let context = TLSContext(ctx: ctx, isServer: true, verifiesPeer: false)
-        try context.applyCommon(minVersion: settings.minVersion, maxVersion: settings.maxVersion)
-        var options = postern_op_no_renegotiation() | postern_op_no_compression()
-        if settings.preferServerCiphers { options |= postern_op_cipher_server_preference() }
-        _ = SSL_CTX_set_options(ctx, options)
-        guard SSL_CTX_use_certificate_chain_file(ctx, settings.certificateChainPath) == 1 else {
-            throw lastError("certificate \(settings.certificateChainPath)")
-        }
-        let mismatch =
-            "private key \(settings.privateKeyPath) does not match the certificate \(settings.certificateChainPath)"
-        guard SSL_CTX_use_PrivateKey_file(ctx, settings.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-            // OpenSSL 3 compares the key with the certificate already here (X509_R_KEY_VALUES_MISMATCH).
-            throw lastError(isKeyMismatch() ? mismatch : "private key \(settings.privateKeyPath)")
-        }
-        guard SSL_CTX_check_private_key(ctx) == 1 else { throw lastError(mismatch) }
-        guard SSL_CTX_set_cipher_list(ctx, settings.ciphers) == 1 else {
-            throw lastError("ciphers \"\(settings.ciphers)\" select no cipher")
-        }
-        guard SSL_CTX_set_ciphersuites(ctx, settings.ciphersuites) == 1 else {
-            throw lastError("ciphersuites \"\(settings.ciphersuites)\"")
-        }
-        if let path = settings.dhParamsPath {
-            try context.loadDHParams(path: path)
-        } else {
-            _ = postern_ssl_ctx_set_dh_auto(ctx, 1)
-        }
-        _ = postern_ssl_ctx_set_session_cache_mode(ctx, postern_sess_cache_server())
-        let sid: [UInt8] = Array("postern".utf8)
-        _ = SSL_CTX_set_session_id_context(ctx, sid, UInt32(sid.count))
-        return context
-    }
-
-    /// Builds the context used to connect to backends.
-    public static func client(_ settings: ClientTLSSettings) throws(TLSError) -> TLSContext {
-        guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw lastError("SSL_CTX_new") }
-        let context = TLSContext(ctx: ctx, isServer: false, verifiesPeer: settings.verify)
-        try context.applyCommon(minVersion: settings.minVersion, maxVersion: settings.maxVersion)
-        _ = SSL_CTX_set_options(ctx, postern_op_no_renegotiation() | postern_op_no_compression())
-        if let ciphers = settings.ciphers, SSL_CTX_set_cipher_list(ctx, ciphers) != 1 {
-            throw lastError("backend ciphers \"\(ciphers)\" select no cipher")
-        }
-        if settings.verify {
-            if let ca = settings.caFile {
-                guard SSL_CTX_load_verify_locations(ctx, ca, nil) == 1 else { throw lastError("CA file \(ca)") }
-            } else {
-                guard SSL_CTX_set_default_verify_paths(ctx) == 1 else { throw lastError("system CA store") }
-            }
-            SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)
-        } else {
-            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)
-        }
-        return context
-    }
-
-    private func applyCommon(minVersion: TLSProtocolVersion, maxVersion: TLSProtocolVersion?) throws(TLSError) {
+    func applyCommon(minVersion: TLSProtocolVersion, maxVersion: TLSProtocolVersion?) throws(TLSError) {
         if let maxVersion, maxVersion.openSSLVersion < minVersion.openSSLVersion {
             throw TLSError("max_version \(maxVersion.rawValue) is below min_version \(minVersion.rawValue)")
         }
@@ -89,22 +46,34 @@ public final class TLSContext: @unchecked Sendable {
         _ = postern_ssl_ctx_set_release_buffers(ctx)
     }
 
-    private func loadDHParams(path: String) throws(TLSError) {
-        guard let bio = BIO_new_file(path, "r") else { throw TLSContext.lastError("DH parameters \(path)") }
-        defer { BIO_free(bio) }
-        guard let pkey = PEM_read_bio_Parameters(bio, nil) else {
-            throw TLSContext.lastError("DH parameters \(path) are not PEM parameters")
+    /// Sets the TLS 1.2 cipher list, TLS 1.3 suites and groups that were given.
+    func applyCiphers(ciphers: String?, ciphersuites: String?, groups: String?, side: String) throws(TLSError) {
+        if let ciphers, SSL_CTX_set_cipher_list(ctx, ciphers) != 1 {
+            throw TLSContext.lastError("\(side)ciphers \"\(ciphers)\" select no cipher")
         }
-        let bits = EVP_PKEY_get_bits(pkey)
-        guard bits >= 2048 else {
-            EVP_PKEY_free(pkey)
-            throw TLSError("DH parameters \(path): \(bits) bits is too weak; at least 2048 are required")
+        if let ciphersuites, SSL_CTX_set_ciphersuites(ctx, ciphersuites) != 1 {
+            throw TLSContext.lastError("\(side)ciphersuites \"\(ciphersuites)\"")
         }
-        // Ownership passes to the context only on success.
-        guard SSL_CTX_set0_tmp_dh_pkey(ctx, pkey) == 1 else {
-            EVP_PKEY_free(pkey)
-            throw TLSContext.lastError("DH parameters \(path)")
+        if let groups, postern_ssl_ctx_set_groups(ctx, groups) != 1 {
+            throw TLSContext.lastError("\(side)groups \"\(groups)\"")
         }
+    }
+
+    /// Loads a certificate chain and its key; returns what the certificate says, for reports and checks.
+    func loadCertificate(chainPath: String, keyPath: String, serverNames: [String]) throws(TLSError)
+        -> TLSCertificateInfo
+    {
+        guard SSL_CTX_use_certificate_chain_file(ctx, chainPath) == 1 else {
+            throw TLSContext.lastError("certificate \(chainPath)")
+        }
+        let mismatch = "private key \(keyPath) does not match the certificate \(chainPath)"
+        guard SSL_CTX_use_PrivateKey_file(ctx, keyPath, SSL_FILETYPE_PEM) == 1 else {
+            // OpenSSL 3 compares the key with the certificate already here (X509_R_KEY_VALUES_MISMATCH).
+            throw TLSContext.lastError(TLSContext.isKeyMismatch() ? mismatch : "private key \(keyPath)")
+        }
+        guard SSL_CTX_check_private_key(ctx) == 1 else { throw TLSContext.lastError(mismatch) }
+        guard let leaf = SSL_CTX_get0_certificate(ctx) else { throw TLSContext.lastError("certificate \(chainPath)") }
+        return TLSCertificateInfo(leaf, path: chainPath, serverNames: serverNames)
     }
 
     /// True when OpenSSL's error queue says a private key and a certificate disagree.

@@ -27,8 +27,9 @@ public final class TLSEngine {
     }
 
     /// Creates an engine on `context`. For a client-role context, `serverName` is sent as SNI (unless
-    /// it is an IP address) and checked against the certificate when the context verifies peers.
-    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+    /// it is an IP address) and checked against the certificate when the context verifies peers (or is the
+    /// name the context's pins are checked for); `session` is offered for resumption.
+    public init(context: TLSContext, serverName: String? = nil, session: TLSClientSession? = nil) throws(TLSError) {
         guard let ssl = SSL_new(context.ctx) else { throw TLSContext.lastError("SSL_new") }
         guard let rbio = BIO_new(BIO_s_mem()) else {
             SSL_free(ssl)
@@ -49,7 +50,14 @@ public final class TLSEngine {
             SSL_set_accept_state(ssl)
         } else {
             SSL_set_connect_state(ssl)
-            if let name = serverName, !name.isEmpty {
+            if let session { _ = SSL_set_session(ssl, session.session) }
+            if !context.pins.isEmpty {
+                // Every stored property is set by now, so a throw runs deinit, which frees `ssl`.
+                guard let name = serverName, !name.isEmpty else { throw TLSError("pins need the backend's name") }
+                let isIP = TLSEngine.isIPAddress(name)
+                if !isIP { _ = postern_ssl_set_host_name(ssl, name) }
+                try context.enablePins(on: ssl, serverName: name, isIP: isIP)
+            } else if let name = serverName, !name.isEmpty {
                 let isIP = TLSEngine.isIPAddress(name)
                 if !isIP { _ = postern_ssl_set_host_name(ssl, name) }
                 if context.verifiesPeer {
@@ -168,7 +176,35 @@ public final class TLSEngine {
         guard handshakeComplete else { return nil }
         let version = String(cString: SSL_get_version(ssl))
         let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "none"
-        return TLSSessionInfo(version: version, cipher: cipher, resumed: SSL_session_reused(ssl) == 1)
+        let serverName = context.isServer ? SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)) : nil
+        let peer = SSL_get0_peer_certificate(ssl).map { TLSCertificateInfo.subject(of: $0) }
+        return TLSSessionInfo(
+            version: version, cipher: cipher, resumed: SSL_session_reused(ssl) == 1,
+            serverName: serverName.map { String(cString: $0) }, peerSubject: peer)
+    }
+
+    /// The peer's ephemeral key-exchange key (client role): type and bits, e.g. `("X25519", 253)`.
+    public var peerTemporaryKey: (type: String, bits: Int)? {
+        var name: UnsafePointer<CChar>?
+        let bits = postern_ssl_get_tmp_key_bits(ssl, &name)
+        guard bits > 0, let name else { return nil }
+        return (String(cString: name), Int(bits))
+    }
+
+    /// The peer's certificate (leaf), as a report.
+    public var peerCertificate: TLSCertificateInfo? {
+        SSL_get0_peer_certificate(ssl).map { TLSCertificateInfo($0, path: "", serverNames: []) }
+    }
+
+    /// The session to offer when connecting again (client role); nil until it can be resumed (in TLS 1.3
+    /// after the server's ticket was read).
+    public var resumableSession: TLSClientSession? {
+        guard let session = SSL_get1_session(ssl) else { return nil }
+        guard SSL_SESSION_is_resumable(session) == 1 else {
+            SSL_SESSION_free(session)
+            return nil
+        }
+        return TLSClientSession(session: session)
     }
 
     private func check(_ rc: Int32, during what: String) throws(TLSError) {
@@ -194,4 +230,13 @@ public final class TLSEngine {
             throw TLSError("TLS \(what) failed: \(message)")
         }
     }
+}
+
+/// A TLS session a client may offer to resume; owns its `SSL_SESSION`.
+public final class TLSClientSession: @unchecked Sendable {
+    let session: OpaquePointer
+
+    init(session: OpaquePointer) { self.session = session }
+
+    deinit { SSL_SESSION_free(session) }
 }

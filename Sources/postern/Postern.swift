@@ -69,8 +69,9 @@ struct CheckConfig: ParsableCommand {
 
     func run() throws {
         let config = try options.load()
+        let runtime: Runtime
         do {
-            _ = try Runtime(config: config, generation: 0)
+            runtime = try Runtime(config: config, generation: 0)
         } catch {
             FileHandle.standardError.write(Data("\(config.sourcePath): \(error)\n".utf8))
             throw ExitCode(1)
@@ -82,11 +83,7 @@ struct CheckConfig: ParsableCommand {
                 "listener \(listener.name): \(listener.proto.rawValue) on \(addresses), tls \(listener.tls.rawValue), "
                     + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
         }
-        if let tls = config.tls {
-            print(
-                "tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)"
-            )
-        }
+        for line in TLSReportPrinter.lines(for: runtime) { print(line) }
     }
 }
 

@@ -17,6 +17,18 @@ struct TestPKI: Sendable {
     let dh1024: String
     /// RFC 7919 ffdhe2048 parameters.
     let ffdhe2048: String
+    /// ECDSA (P-256) server certificate for the same names as `serverCert`, signed by `caCert`.
+    let ecdsaCert: String
+    let ecdsaKey: String
+    /// RSA certificate for DNS:other.test and DNS:*.wild.test (CN=other.test), signed by `caCert`.
+    let otherNameCert: String
+    let otherNameKey: String
+    /// Client certificate (CN=client.test, clientAuth) signed by `caCert`.
+    let clientCert: String
+    let clientKey: String
+    /// Client certificate (CN=stranger.test) signed by `otherCACert`.
+    let strangerCert: String
+    let strangerKey: String
 
     /// Where the files live; removed when the test process exits.
     static let directory: String = {
@@ -70,6 +82,37 @@ struct TestPKI: Sendable {
         try openssl(
             "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
             "-CAcreateserial", "-days", "2", "-extfile", path("server.ext"), "-out", path("server.pem"))
+        try write(
+            "other.ext",
+            """
+            basicConstraints = critical, CA:FALSE
+            keyUsage = critical, digitalSignature, keyEncipherment
+            extendedKeyUsage = serverAuth
+            subjectAltName = DNS:other.test, DNS:*.wild.test
+
+            """)
+        try write(
+            "client.ext",
+            """
+            basicConstraints = critical, CA:FALSE
+            keyUsage = critical, digitalSignature
+            extendedKeyUsage = clientAuth
+
+            """)
+        func leaf(_ name: String, algorithm: [String], subject: String, ca: String, ext: String) throws {
+            try openssl(["genpkey"] + algorithm + ["-out", path("\(name).key")])
+            try openssl(["req", "-new", "-key", path("\(name).key"), "-subj", subject, "-out", path("\(name).csr")])
+            try openssl([
+                "x509", "-req", "-in", path("\(name).csr"), "-CA", path("\(ca).pem"), "-CAkey", path("\(ca).key"),
+                "-CAcreateserial", "-days", "2", "-extfile", path(ext), "-out", path("\(name).pem"),
+            ])
+        }
+        let rsa = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+        let ec = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        try leaf("ecdsa", algorithm: ec, subject: "/CN=localhost/O=ECDSA", ca: "ca", ext: "server.ext")
+        try leaf("other", algorithm: rsa, subject: "/CN=other.test", ca: "ca", ext: "other.ext")
+        try leaf("client", algorithm: ec, subject: "/CN=client.test", ca: "ca", ext: "client.ext")
+        try leaf("stranger", algorithm: ec, subject: "/CN=stranger.test", ca: "other-ca", ext: "client.ext")
         try openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", path("unrelated.key"))
         try openssl("dhparam", "-out", path("dh1024.pem"), "1024")
         try openssl(
@@ -77,18 +120,69 @@ struct TestPKI: Sendable {
         return TestPKI(
             caCert: path("ca.pem"), otherCACert: path("other-ca.pem"), serverCert: path("server.pem"),
             serverKey: path("server.key"), unrelatedKey: path("unrelated.key"), dh1024: path("dh1024.pem"),
-            ffdhe2048: path("ffdhe2048.pem"))
+            ffdhe2048: path("ffdhe2048.pem"), ecdsaCert: path("ecdsa.pem"), ecdsaKey: path("ecdsa.key"),
+            otherNameCert: path("other.pem"), otherNameKey: path("other.key"), clientCert: path("client.pem"),
+            clientKey: path("client.key"), strangerCert: path("stranger.pem"), strangerKey: path("stranger.key"))
     }
 
     struct CommandError: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Runs `openssl` with `arguments`; throws with its output when it fails.
     private static func openssl(_ arguments: String...) throws {
+        _ = try run(["openssl"] + arguments)
+    }
+
+    private static func openssl(_ arguments: [String]) throws {
+        _ = try run(["openssl"] + arguments)
+    }
+
+    /// The SHA-256 of what a shell pipeline of `openssl` commands prints (DER), as bytes: for TLSA pins.
+    static func sha256(ofShellOutput command: String) throws -> [UInt8] {
+        let hex = try run(["sh", "-c", command + " | openssl dgst -sha256 -r"]).prefix { $0 != " " }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else {
+                throw CommandError(description: "bad hex \(hex)")
+            }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
+    /// A certificate in DER form.
+    static func der(certificate: String) throws -> [UInt8] {
+        let out = certificate + ".der"
+        try openssl("x509", "-in", certificate, "-outform", "DER", "-out", out)
+        return Array(try Data(contentsOf: URL(fileURLWithPath: out)))
+    }
+
+    /// The server certificate followed by the CA certificate, as one chain file.
+    func serverChain() throws -> String {
+        let path = TestPKI.directory + "/server-chain.pem"
+        let text =
+            try String(contentsOfFile: serverCert, encoding: .utf8) + String(contentsOfFile: caCert, encoding: .utf8)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// SHA-256 of a certificate's public key (selector 1) or of the whole certificate (selector 0), in DER.
+    static func digest(certificate: String, selector: Int) throws -> [UInt8] {
+        selector == 1
+            ? try sha256(
+                ofShellOutput: "openssl x509 -in '\(certificate)' -noout -pubkey | openssl pkey -pubin -outform DER")
+            : try sha256(ofShellOutput: "openssl x509 -in '\(certificate)' -outform DER")
+    }
+
+    /// Runs a command found on PATH; returns its output; throws with its output when it fails.
+    @discardableResult
+    private static func run(_ arguments: [String]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -98,8 +192,9 @@ struct TestPKI: Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw CommandError(
-                description: "openssl \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+                description: "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
         }
+        return text
     }
 }
 

@@ -57,7 +57,7 @@ def postern_factory(tmp_path, pki, backends, request):
     """``postern_factory(**options)`` -> a started :class:`Postern` in front of ``backends``.
 
     Options are those of :func:`harness.world.postern_config` (listeners, map_lines,
-    map_default, tls, backend_tls, limits, server). The result has ``.plan`` (config and
+    map_default, tls, backend_tls, limits, server, extra). The result has ``.plan`` (config and
     ports) and ``.port(name)``. Every instance is stopped at teardown.
     """
     started: list[Postern] = []

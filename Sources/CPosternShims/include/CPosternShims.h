@@ -5,6 +5,7 @@
 #include <openssl/ssl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include <stdint.h>
 
 int postern_ssl_ctx_set_min_proto(SSL_CTX *ctx, int version);
@@ -18,6 +19,11 @@ int postern_err_get_lib(unsigned long err);
 int postern_err_get_reason(unsigned long err);
 int postern_bio_set_mem_eof_return(BIO *bio, int value);
 long postern_ssl_ctx_set_release_buffers(SSL_CTX *ctx);
+int postern_ssl_ctx_set_servername_cb(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *), void *arg);
+long postern_ssl_ctx_sess_set_cache_size(SSL_CTX *ctx, long size);
+uint64_t postern_op_no_ticket(void);
+unsigned long postern_dane_flag_no_ee_namechecks(void);
+unsigned long postern_xn_flag_rfc2253(void);
 
 uint64_t postern_op_cipher_server_preference(void);
 uint64_t postern_op_no_renegotiation(void);

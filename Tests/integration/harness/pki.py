@@ -8,6 +8,12 @@ Files made in the target directory (kept if already there):
                                     DNS:backend-b.test, IP:127.0.0.1, IP:127.0.0.2)
 - ``wrong-ca.pem`` / ``wrong-ca.key`` an unrelated CA, for negative tests
 - ``dh2048.pem``                    the RFC 7919 ffdhe2048 group as PEM "DH PARAMETERS"
+- ``proxy-ecdsa.pem`` / ``.key``    an ECDSA (P-256) certificate with the proxy's names, next to the RSA one
+- ``sni.pem`` / ``sni.key``         RSA certificate for another SNI name (DNS:mail.sni.test, DNS:*.wild.test)
+- ``client.pem`` / ``client.key``   a client certificate (clientAuth, CN=client.test) from the test CA
+- ``client-wrong.pem`` / ``.key``   a client certificate from the unrelated CA
+
+``issue_cert`` makes more leaves from the test CA (another lifetime, subject or key) for single tests.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ from pathlib import Path
 FILES = (
     "ca.pem", "ca.key", "proxy.pem", "proxy.key", "backend.pem", "backend.key",
     "wrong-ca.pem", "wrong-ca.key", "dh2048.pem",
+    "proxy-ecdsa.pem", "proxy-ecdsa.key", "sni.pem", "sni.key", "client.pem", "client.key",
+    "client-wrong.pem", "client-wrong.key",
 )
 
 PROXY_SAN = "DNS:localhost,IP:127.0.0.1,IP:::1"
 BACKEND_SAN = "DNS:localhost,DNS:backend-a.test,DNS:backend-b.test,IP:127.0.0.1,IP:127.0.0.2"
+SNI_NAME = "mail.sni.test"
+SNI_SAN = "DNS:mail.sni.test,DNS:*.wild.test"
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,38 @@ class PKI:
     def dh(self) -> Path:
         return self.dir / "dh2048.pem"
 
+    @property
+    def proxy_ecdsa_cert(self) -> Path:
+        return self.dir / "proxy-ecdsa.pem"
+
+    @property
+    def proxy_ecdsa_key(self) -> Path:
+        return self.dir / "proxy-ecdsa.key"
+
+    @property
+    def sni_cert(self) -> Path:
+        return self.dir / "sni.pem"
+
+    @property
+    def sni_key(self) -> Path:
+        return self.dir / "sni.key"
+
+    @property
+    def client_cert(self) -> Path:
+        return self.dir / "client.pem"
+
+    @property
+    def client_key(self) -> Path:
+        return self.dir / "client.key"
+
+    @property
+    def wrong_client_cert(self) -> Path:
+        return self.dir / "client-wrong.pem"
+
+    @property
+    def wrong_client_key(self) -> Path:
+        return self.dir / "client-wrong.key"
+
     def client_context(self, ca: Path | None = None):
         """An ``ssl.SSLContext`` for clients that trusts the test CA (or ``ca``)."""
         import ssl
@@ -89,23 +131,39 @@ def _make_ca(d: Path, stem: str, cn: str) -> None:
           "-addext", "subjectKeyIdentifier=hash"], d)
 
 
-def _make_leaf(d: Path, stem: str, cn: str, san: str) -> None:
+def _make_leaf(d: Path, stem: str, cn: str, san: str | None, *, ca: str = "ca", days: int = 825,
+               key: str = "rsa", usage: str = "serverAuth", org: str = "Postern Tests") -> None:
+    """A leaf ``stem.pem``/``stem.key`` in ``d`` signed by ``ca`` (``ca.pem``/``ca.key``, relative to ``d``
+    or absolute). ``key``: ``rsa`` (2048) or ``ecdsa`` (P-256); ``usage``: serverAuth or clientAuth."""
     ext = d / f"{stem}.ext"
+    key_usage = "digitalSignature,keyEncipherment" if key == "rsa" else "digitalSignature"
     ext.write_text(
         "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature,keyEncipherment\n"
-        "extendedKeyUsage=serverAuth\n"
+        f"keyUsage=critical,{key_usage}\n"
+        f"extendedKeyUsage={usage}\n"
         "subjectKeyIdentifier=hash\n"
         "authorityKeyIdentifier=keyid,issuer\n"
-        f"subjectAltName={san}\n"
+        + (f"subjectAltName={san}\n" if san else "")
     )
-    _run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-sha256",
-          "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", f"/O=Postern Tests/CN={cn}"], d)
-    _run(["openssl", "x509", "-req", "-in", f"{stem}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-          "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", "825", "-sha256",
+    newkey = ["-newkey", "rsa:2048"] if key == "rsa" else ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    _run(["openssl", "req", "-new", *newkey, "-nodes", "-sha256",
+          "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", f"/O={org}/CN={cn}"], d)
+    _run(["openssl", "x509", "-req", "-in", f"{stem}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+          "-set_serial", str(int.from_bytes(os.urandom(8), "big")), "-days", str(days), "-sha256",
           "-extfile", ext.name, "-out", f"{stem}.pem"], d)
     (d / f"{stem}.csr").unlink()
     ext.unlink()
+
+
+def issue_cert(pki: "PKI", directory, stem: str, cn: str = "localhost", san: str | None = PROXY_SAN, *,
+               days: int = 825, key: str = "rsa", usage: str = "serverAuth",
+               org: str = "Postern Tests") -> tuple[Path, Path]:
+    """Another leaf from the test CA, written to ``directory``: (certificate, key)."""
+    d = Path(directory).resolve()
+    d.mkdir(parents=True, exist_ok=True)
+    _make_leaf(d, stem, cn, san, ca=str(pki.dir / "ca"), days=days, key=key, usage=usage, org=org)
+    os.chmod(d / f"{stem}.key", 0o600)
+    return d / f"{stem}.pem", d / f"{stem}.key"
 
 
 def _make_dh(d: Path) -> None:
@@ -135,6 +193,10 @@ def ensure_pki(directory: str | os.PathLike) -> PKI:
         _make_leaf(t, "proxy", "localhost", PROXY_SAN)
         _make_leaf(t, "backend", "localhost", BACKEND_SAN)
         _make_ca(t, "wrong-ca", "Unrelated Test CA")
+        _make_leaf(t, "proxy-ecdsa", "localhost", PROXY_SAN, key="ecdsa", org="Postern Tests ECDSA")
+        _make_leaf(t, "sni", SNI_NAME, SNI_SAN)
+        _make_leaf(t, "client", "client.test", None, key="ecdsa", usage="clientAuth")
+        _make_leaf(t, "client-wrong", "stranger.test", None, ca="wrong-ca", key="ecdsa", usage="clientAuth")
         _make_dh(t)
         for f in FILES:
             os.replace(t / f, d / f)

@@ -208,11 +208,13 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
                    imap_listeners: tuple[str, ...] = ("imap", "imaps", "imap-req"),
                    map_lines: list[str] | None = None, map_default: str | None = None,
                    tls: dict | None = None, backend_tls: dict | None = None,
-                   limits: dict | None = None, server: dict | None = None) -> PosternPlan:
+                   limits: dict | None = None, server: dict | None = None,
+                   extra: dict | None = None) -> PosternPlan:
     """Build a Postern config for ``backends``; write its map file into ``state_dir``.
 
     Standard IMAP listeners (backend port = the backends' plain IMAP port, tls none):
     ``imap`` (starttls), ``imaps`` (implicit), ``imap-req`` (starttls-required).
+    ``extra`` adds (or replaces) top-level keys, e.g. ``{"backends": [...]}``.
     """
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -227,9 +229,9 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
         proto, mode = std[name]
         ports[name] = free_port("127.0.0.1")
         ls.append(listener(name, proto, ports[name], mode, backends.imap_port))
-    for extra in listeners or []:
-        ls.append(extra)
-        ports[extra["name"]] = int(extra["listen"][0].rsplit(":", 1)[1])
+    for more in listeners or []:
+        ls.append(more)
+        ports[more["name"]] = int(more["listen"][0].rsplit(":", 1)[1])
     admin_port = free_port("127.0.0.1")
     map_path = state_dir / "users.map"
     map_path.write_text("\n".join(map_lines if map_lines is not None else backends.map_lines()) + "\n")
@@ -260,4 +262,6 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
         cfg["limits"].update(limits)
     if map_default is not None:
         cfg["map"]["default"] = map_default
+    if extra:
+        cfg.update(extra)
     return PosternPlan(config=cfg, ports=ports, admin_port=admin_port, map_path=map_path)
