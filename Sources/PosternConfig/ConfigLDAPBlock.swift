@@ -40,7 +40,8 @@ extension SchemaWalker {
         if let value = reader.required("base"), let text = collector.text(value, reader.path("base")) {
             ldap.base = text
         }
-        if let value = reader.optional("scope"), let scope = collector.choice(value, reader.path("scope"), as: LDAPScope.self)
+        if let value = reader.optional("scope"),
+            let scope = collector.choice(value, reader.path("scope"), as: LDAPScope.self)
         {
             ldap.scope = scope
         }

@@ -21,7 +21,9 @@ extension SchemaWalker {
             return config
         }
         if let value = reader.optional("file") {
-            config.files = stringList(value, path: reader.path("file")).compactMap { existingFile($0.node, path: $0.path) }
+            config.files = stringList(value, path: reader.path("file")).compactMap {
+                existingFile($0.node, path: $0.path)
+            }
         }
         if let value = reader.optional("regex") {
             config.regexFiles = stringList(value, path: reader.path("regex")).compactMap {
@@ -107,7 +109,8 @@ extension SchemaWalker {
         seconds("ttl", into: &cache.ttl)
         seconds("negative_ttl", into: &cache.negativeTTL)
         seconds("stale_ttl", into: &cache.staleTTL)
-        if let value = reader.optional("size"), let size = collector.integer(value, reader.path("size"), in: 1...10_000_000)
+        if let value = reader.optional("size"),
+            let size = collector.integer(value, reader.path("size"), in: 1...10_000_000)
         {
             cache.size = size
         }
@@ -173,7 +176,8 @@ extension SchemaWalker {
         {
             stage.stripDomain = flag
         }
-        if let value = reader.optional("default_domain"), let text = collector.text(value, reader.path("default_domain"))
+        if let value = reader.optional("default_domain"),
+            let text = collector.text(value, reader.path("default_domain"))
         {
             stage.defaultDomain = text
         }

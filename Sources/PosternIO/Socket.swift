@@ -58,7 +58,8 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         while let info = cursor {
             var storage = sockaddr_storage()
             withUnsafeMutableBytes(of: &storage) { raw in
-                raw.copyMemory(from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
+                raw.copyMemory(
+                    from: UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen)))
             }
             addresses.append(SocketAddress(storage: storage, length: info.pointee.ai_addrlen))
             cursor = info.pointee.ai_next

@@ -131,7 +131,8 @@ public struct PerditionLDAPURL: Sendable, Equatable {
         let hostPort = String(rest[..<slash])
         let parts =
             slash == rest.endIndex
-            ? [] : rest[rest.index(after: slash)...].split(separator: "?", omittingEmptySubsequences: false).map(String.init)
+            ? []
+            : rest[rest.index(after: slash)...].split(separator: "?", omittingEmptySubsequences: false).map(String.init)
         func part(_ index: Int) -> String { index < parts.count ? percentDecode(parts[index]) : "" }
         var url = PerditionLDAPURL(
             scheme: String(scheme.dropLast(3)), hostPort: percentDecode(hostPort), base: part(0),

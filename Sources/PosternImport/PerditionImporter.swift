@@ -111,7 +111,8 @@ public struct PerditionImporter {
             backendTLS = "starttls"
         }
         let defaultListenPort = isIMAP ? (listenTLS == "implicit" ? 993 : 143) : (listenTLS == "implicit" ? 995 : 110)
-        let defaultBackendPort = isIMAP ? (backendTLS == "implicit" ? 993 : 143) : (backendTLS == "implicit" ? 995 : 110)
+        let defaultBackendPort =
+            isIMAP ? (backendTLS == "implicit" ? 993 : 143) : (backendTLS == "implicit" ? 995 : 110)
         let bind = conf.value("bind_address") ?? "0.0.0.0"
         let bindShown = bind.contains(":") ? "[\(bind)]" : bind
         let listenPort = conf.value("listen_port") ?? "\(defaultListenPort)"
@@ -240,7 +241,8 @@ public struct PerditionImporter {
         if let name = url.bindName {
             out.append("    bind_dn: \(Self.quote(name))")
             if url.bindPassword != nil {
-                out.append("    password_file: \(Self.quote(secretFileName))   # the URL's x-bindpw, kept out of the YAML")
+                out.append(
+                    "    password_file: \(Self.quote(secretFileName))   # the URL's x-bindpw, kept out of the YAML")
             }
         }
         out.append("    base: \(Self.quote(url.base))")

@@ -1,6 +1,6 @@
-import Foundation
 internal import CLDAP
 internal import CPosternLDAPShims
+import Foundation
 import PosternConfig
 import PosternMap
 
@@ -37,8 +37,9 @@ final class LDAPConnection {
     }
 
     static func describe(_ code: Int32) -> String {
-        String(decoding: Array(UnsafeBufferPointer(start: ldap_err2string(code), count: strlen(ldap_err2string(code))))
-            .map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        String(
+            decoding: Array(UnsafeBufferPointer(start: ldap_err2string(code), count: strlen(ldap_err2string(code))))
+                .map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func kind(of code: Int32) -> LDAPFailure.Kind {

@@ -22,7 +22,9 @@ final class PosixRegex: @unchecked Sendable {
         guard status == 0 else {
             var buffer = [CChar](repeating: 0, count: 256)
             regerror(status, &regex, &buffer, buffer.count)
-            throw MapError("bad regular expression '\(pattern)': \(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+            throw MapError(
+                "bad regular expression '\(pattern)': \(String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self))"
+            )
         }
     }
 

@@ -78,7 +78,8 @@ struct ImportPerdition: ParsableCommand {
         try Data(result.yaml.utf8).write(to: outURL)
         if let secret = result.secret {
             let secretURL = outURL.deletingLastPathComponent().appendingPathComponent(importer.secretFileName)
-            _ = FileManager.default.createFile(atPath: secretURL.path, contents: Data((secret + "\n").utf8),
+            _ = FileManager.default.createFile(
+                atPath: secretURL.path, contents: Data((secret + "\n").utf8),
                 attributes: [.posixPermissions: 0o600])
             FileHandle.standardError.write(Data("wrote \(secretURL.path) (mode 0600)\n".utf8))
         }

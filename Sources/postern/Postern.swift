@@ -81,7 +81,9 @@ struct CheckConfig: ParsableCommand {
                     + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
         }
         if let tls = config.tls {
-            print("tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)")
+            print(
+                "tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)"
+            )
         }
     }
 }
