@@ -118,7 +118,8 @@ public final class LDAPMap: UserMap, Sendable {
         let settings = self.settings
         let backoff = self.backoff
         let timeout = settings.timeout
-        let result: Result<(SearchOutcome, String), LDAPFailure> = await withCheckedContinuation { continuation in
+        let result: Result<(SearchOutcome, String, [String]), LDAPFailure> = await withCheckedContinuation {
+            continuation in
             let once = ResumeOnce(continuation)
             slot.queue.async {
                 defer { slot.pending.subtract(1, ordering: .relaxed) }
@@ -140,15 +141,18 @@ public final class LDAPMap: UserMap, Sendable {
             metrics.count("postern_ldap_requests_total", [("result", failure.kind == .timeout ? "timeout" : "error")])
             query.note("ldap: failed: \(failure.message)")
             throw MapError("LDAP: \(failure.message)")
-        case .success((.notFound, let uri)):
+        case .success((.notFound, let uri, let notes)):
+            for note in notes { query.note("ldap: \(note)") }
             metrics.count("postern_ldap_requests_total", [("result", "not-found")])
             query.note("ldap: \(uri): no entry")
             return nil
-        case .success((.ambiguous(let count), let uri)):
+        case .success((.ambiguous(let count), let uri, let notes)):
+            for note in notes { query.note("ldap: \(note)") }
             metrics.count("postern_ldap_requests_total", [("result", "ambiguous")])
             query.note("ldap: \(uri): \(count >= 2 ? "more than one" : "\(count)") entries match: treated as no entry")
             return nil
-        case .success((.entry(let dn, let attributes), let uri)):
+        case .success((.entry(let dn, let attributes), let uri, let notes)):
+            for note in notes { query.note("ldap: \(note)") }
             metrics.count("postern_ldap_requests_total", [("result", "found")])
             return route(dn: dn, attributes: attributes, uri: uri, query: query)
         }
@@ -223,23 +227,27 @@ final class LDAPSlot: @unchecked Sendable {
 
     /// Runs one search on this slot's connection, connecting first if needed; a reused connection that
     /// turns out to be broken is replaced once. Runs on `queue` and may block up to the timeouts.
+    /// The result carries the URI that answered and notes about URIs that failed before it.
     func perform(filter: String, settings: LDAPSettings, backoff: ReconnectBackoff) -> Result<
-        (SearchOutcome, String), LDAPFailure
+        (SearchOutcome, String, [String]), LDAPFailure
     > {
         dispatchPrecondition(condition: .onQueue(queue))
         if poisoned.exchange(false, ordering: .relaxed) { drop() }
+        var notes: [String] = []
         for attempt in 0..<2 {
             let reused = connection != nil
             if connection == nil {
                 switch connect(settings: settings, backoff: backoff) {
-                case .success(let fresh): connection = fresh
+                case .success((let fresh, let skipped)):
+                    connection = fresh
+                    notes += skipped.map { "\($0); failed over to \(fresh.uri)" }
                 case .failure(let failure): return .failure(failure)
                 }
             }
             guard let current = connection else { break }
             do {
                 let outcome = try current.search(filter: filter, settings: settings)
-                return .success((outcome, current.uri))
+                return .success((outcome, current.uri, notes))
             } catch {
                 drop()
                 if error.kind == .unreachable && reused && attempt == 0 { continue }
@@ -251,7 +259,9 @@ final class LDAPSlot: @unchecked Sendable {
     }
 
     /// The first URI (in order) that is not backing off and accepts a connection and the bind.
-    private func connect(settings: LDAPSettings, backoff: ReconnectBackoff) -> Result<LDAPConnection, LDAPFailure> {
+    private func connect(settings: LDAPSettings, backoff: ReconnectBackoff) -> Result<
+        (LDAPConnection, [String]), LDAPFailure
+    > {
         var problems: [String] = []
         var waits: [Double] = []
         for uri in settings.uris {
@@ -264,7 +274,7 @@ final class LDAPSlot: @unchecked Sendable {
             do {
                 let connection = try LDAPConnection.open(uri: uri, settings: settings)
                 backoff.succeeded(uri)
-                return .success(connection)
+                return .success((connection, problems))
             } catch {
                 backoff.failed(uri)
                 problems.append(error.message)

@@ -163,6 +163,18 @@ def test_ldap_user_attribute_names_the_backend_login(make_postern, slapd):
         assert tagged.startswith("l NO"), tagged
 
 
+def test_ldap_uris_fail_over_in_order(make_postern, slapd):
+    dead = f"ldap://{HOST}:{free_port(HOST)}"
+    p = make_postern(ldap_map(slapd, uri=[dead, slapd.uri]))
+    with client(p) as c:
+        assert login(c, "bob", U["bob"]).startswith("l OK")
+        assert lands_on(c, "bob", world.MARKER_B)
+    rc, out = lookup(p.config_path, "alice")
+    assert rc == 0, out
+    assert f"{dead}: connect: Can't contact LDAP server; failed over to {slapd.uri}" in out, out
+    assert f"alice: {world.HOST_A} as alice (ldap uid=alice,{PEOPLE})" in out, out
+
+
 def test_ldap_filter_injection_matches_nothing(make_postern, slapd):
     # Unescaped, these would match entries: prove it on the directory itself first.
     rc, out = slapd.search("(uid=*)", "uid")
