@@ -4,7 +4,7 @@ public struct MapConfig: Sendable, Equatable {
     public var files: [String] = []
     /// Regex map files in Perdition's `popmap.re` format (`REGEX: VALUE` lines).
     public var regexFiles: [String] = []
-    /// Which matching regex rule wins: the first (Postern) or the last (Perdition's order).
+    /// Which matching regex rule wins: the first (Postern and Perdition 2.2) or the last.
     public var regexMatch: RegexMatchOrder = .first
     /// The LDAP directory, if any.
     public var ldap: LDAPMapConfig? = nil
@@ -39,9 +39,9 @@ public enum MapSourceKind: String, Sendable, Equatable, CaseIterable {
 
 /// Which regex rule wins when several match.
 public enum RegexMatchOrder: String, Sendable, Equatable, CaseIterable {
-    /// The first matching line of the file (Postern's default).
+    /// The first matching line of the file (the default; what Perdition 2.2 does).
     case first
-    /// The last matching line (Perdition tries its `popmap.re` from the bottom up).
+    /// The last matching line (early Perdition releases searched `popmap.re` from the bottom up).
     case last
 }
 

@@ -157,8 +157,8 @@ public struct PerditionImporter {
             out += [
                 "  # perdition map_library \(library) (popmap.re: POSIX regex rules, $1.. back-references)",
                 "  regex: \(Self.quote(path))",
-                "  # Perdition tries popmap.re from its last line up: the last matching rule wins.",
-                "  regex_match: last",
+                "  # Perdition 2.2 takes the first matching rule, in file order, as Postern does.",
+                "  regex_match: first",
             ]
         } else if library.contains("ldap") {
             let text = option ?? PerditionLDAPURL.perditionDefault

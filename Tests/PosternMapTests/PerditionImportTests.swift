@@ -62,13 +62,13 @@ final class PerditionImportTests: XCTestCase {
         XCTAssertEqual(out.notCarried.count, 2, "\(out.notCarried)")
     }
 
-    func testRegexImportKeepsPerditionsRuleOrder() {
+    func testRegexImportTakesThePopmapAsItIs() {
         let out = PerditionImporter(
             confPath: "/etc/perdition/perdition.conf",
             text: "M /usr/lib/libperditiondb_posix_regex.so\nm popmap.re\nU\nS all\nlower_case remote_login\n"
         ).convert()
         XCTAssertTrue(out.yaml.contains("regex: \"/etc/perdition/popmap.re\""), out.yaml)
-        XCTAssertTrue(out.yaml.contains("regex_match: last"), out.yaml)
+        XCTAssertTrue(out.yaml.contains("regex_match: first"), out.yaml)
         XCTAssertTrue(out.yaml.contains("from_map: true"), out.yaml)
         XCTAssertTrue(out.yaml.contains("lookup: { strip_domain: true }"), out.yaml)
         XCTAssertTrue(out.yaml.contains("login: { strip_domain: true, lower_case: all }"), out.yaml)

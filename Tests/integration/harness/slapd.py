@@ -143,6 +143,8 @@ pidfile {s}/slapd.pid
 argsfile {s}/slapd.args
 modulepath /usr/lib/ldap
 moduleload back_mdb
+# Perdition 2.2's LDAP map (compared against in the tests) binds with LDAPv2.
+allow bind_v2
 {tls}
 database mdb
 maxsize 67108864
