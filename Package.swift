@@ -37,6 +37,11 @@ let package = Package(
             name: "CPosternShims",
             dependencies: ["COpenSSL"]
         ),
+        // Thin wrappers for libldap calls that need macros (LDAP_SASL_SIMPLE, LDAP_OPT_OFF, scopes, options).
+        .target(
+            name: "CPosternLDAPShims",
+            dependencies: ["CLDAP"]
+        ),
         // Socket-free protocol code: parsers and state machines, bytes in, actions out.
         .target(
             name: "PosternProtocol",
@@ -60,6 +65,18 @@ let package = Package(
             dependencies: ["PosternConfig"],
             swiftSettings: strict
         ),
+        // The LDAP map: a pool of libldap connections, each on its own queue, bridged to async lookups.
+        .target(
+            name: "PosternLDAP",
+            dependencies: ["CLDAP", "CPosternLDAPShims", "PosternMap", "PosternConfig"],
+            swiftSettings: strict
+        ),
+        // Translates a Perdition configuration (perdition.conf, popmap, LDAP URL) into Postern's YAML.
+        .target(
+            name: "PosternImport",
+            dependencies: ["PosternConfig"],
+            swiftSettings: strict
+        ),
         // The Dispatch event loop: listeners, non-blocking endpoints, connectors, timers.
         .target(
             name: "PosternIO",
@@ -70,7 +87,7 @@ let package = Package(
         .target(
             name: "PosternServer",
             dependencies: [
-                "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternIO",
+                "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -80,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "postern",
             dependencies: [
-                "PosternServer", "PosternConfig", "PosternMap",
+                "PosternServer", "PosternConfig", "PosternMap", "PosternImport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,7 +105,9 @@ let package = Package(
         ),
         .testTarget(name: "PosternProtocolTests", dependencies: ["PosternProtocol"], swiftSettings: strict),
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"], swiftSettings: strict),
-        .testTarget(name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig"], swiftSettings: strict),
+        .testTarget(
+            name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
+            swiftSettings: strict),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
     ]
 )

@@ -9,6 +9,8 @@ public struct FileMap: UserMap {
         public var key: String
         public var servers: [BackendAddress]
         public var line: Int
+        /// The backend login name from a `user@host` value.
+        public var backendUser: String? = nil
     }
 
     public let path: String
@@ -54,24 +56,20 @@ public struct FileMap: UserMap {
                 errors.append(ParseError(path: path, line: lineNumber, message: "expected 'user host[:port]'"))
                 continue
             }
-            var servers: [BackendAddress] = []
-            let errorsBefore = errors.count
-            for field in fields.dropFirst() {
-                for part in field.split(separator: ",") {
-                    guard let address = BackendAddress.parse(part) else {
-                        errors.append(ParseError(path: path, line: lineNumber, message: "bad server '\(part)'"))
-                        continue
-                    }
-                    servers.append(address)
-                }
-            }
-            if errors.count > errorsBefore { continue }
-            guard !servers.isEmpty else {
-                errors.append(ParseError(path: path, line: lineNumber, message: "no server for '\(fields[0])'"))
+            // Perdition's popmap writes "user: host"; the colon after the key is optional here.
+            var key = String(fields[0])
+            if key.count > 1, key.hasSuffix(":") { key.removeLast() }
+            let valueText = fields.dropFirst().joined(separator: " ")
+            let value: MapValue
+            switch MapValue.parse(valueText) {
+            case .success(let parsed): value = parsed
+            case .failure(let error):
+                let message = error.message == "no server" ? "no server for '\(key)'" : error.message
+                errors.append(ParseError(path: path, line: lineNumber, message: message))
                 continue
             }
-            let key = String(fields[0])
-            let entry = Entry(key: key, servers: servers, line: lineNumber)
+            let servers = value.servers
+            let entry = Entry(key: key, servers: servers, line: lineNumber, backendUser: value.backendUser)
             if key.hasPrefix("*@") {
                 let domain = key.dropFirst(2).lowercased()
                 guard !domain.isEmpty else {
@@ -105,8 +103,14 @@ public struct FileMap: UserMap {
     }
 
     public func lookup(_ query: MapQuery) async throws -> Route? {
-        guard let (entry, kind) = entry(for: query.user) else { return nil }
-        return Route(servers: entry.servers, reason: "\(path):\(entry.line) (\(kind))")
+        guard let (entry, kind) = entry(for: query.user) else {
+            query.note("file \(path): no entry for '\(query.user)'")
+            return nil
+        }
+        let route = Route(
+            servers: entry.servers, reason: "\(path):\(entry.line) (\(kind))", backendUser: entry.backendUser)
+        query.note("file \(path): line \(entry.line) (\(kind)) matches")
+        return route
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -95,11 +97,31 @@ public struct MapQuery: Sendable, Equatable {
     public var user: String
     /// The client's IP address, for maps that route by it.
     public var clientIP: String?
+    /// Where the steps of the decision are written down (`postern lookup`), when someone asks.
+    public var trace: LookupTrace?
 
-    public init(user: String, clientIP: String? = nil) {
+    public init(user: String, clientIP: String? = nil, trace: LookupTrace? = nil) {
         self.user = user
         self.clientIP = clientIP
+        self.trace = trace
     }
+
+    public static func == (lhs: MapQuery, rhs: MapQuery) -> Bool {
+        lhs.user == rhs.user && lhs.clientIP == rhs.clientIP
+    }
+
+    /// Records one step of the decision, if the query is traced.
+    public func note(_ text: @autoclosure () -> String) {
+        trace?.note(text())
+    }
+}
+
+/// The steps of one map decision, in order, for `postern lookup`.
+public final class LookupTrace: Sendable {
+    private let storage = Mutex<[String]>([])
+    public init() {}
+    public func note(_ text: String) { storage.withLock { $0.append(text) } }
+    public var lines: [String] { storage.withLock { $0 } }
 }
 
 /// A source of routes. Lookups are asynchronous because directories (LDAP) answer over the network.

@@ -12,10 +12,13 @@ public final class Runtime: Sendable {
     /// The context for TLS towards backends that have no `backends:` entry.
     public var backendTLS: TLSContext { tls.defaultBackend.context }
     public let map: any UserMap
+    /// Backends that failed to connect are skipped for a while; shared by every session of this runtime.
+    public let breaker: CircuitBreaker
+    let mapMetrics: MapMetricsSink
     public let generation: Int
 
     /// Builds contexts and maps; throws with a message naming what failed.
-    public init(config: PosternConfig, generation: Int) throws(RuntimeError) {
+    public init(config: PosternConfig, generation: Int, mapMetrics: MapMetricsSink = .none) throws(RuntimeError) {
         self.config = config
         self.generation = generation
         for listener in config.listeners where listener.proto != .imap {
@@ -23,7 +26,9 @@ public final class Runtime: Sendable {
                 "listener \(listener.name): protocol \(listener.proto.rawValue) is not supported by this build yet")
         }
         tls = try TLSPolicies(config: config)
-        map = try Runtime.buildMap(config.map)
+        map = try Runtime.buildMap(config.map, metrics: mapMetrics)
+        self.mapMetrics = mapMetrics
+        breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
     }
 
     /// The client-facing TLS context of a listener, when it uses TLS.
@@ -31,24 +36,11 @@ public final class Runtime: Sendable {
         tls.serverContexts[listener]
     }
 
-    /// The map chain the config describes: the file (if any), then the default server.
-    public static func buildMap(_ config: MapConfig) throws(RuntimeError) -> any UserMap {
-        var sources: [any UserMap] = []
-        if let file = config.file {
-            do {
-                sources.append(try FileMap(path: file))
-            } catch {
-                throw RuntimeError("map: \(error)")
-            }
-        }
-        var defaults: [BackendAddress] = []
-        if let text = config.defaultServer {
-            guard let address = BackendAddress.parse(text) else {
-                throw RuntimeError("map.default: bad server '\(text)'")
-            }
-            defaults.append(address)
-        }
-        return ChainedMap(sources: sources, defaultServers: defaults)
+    /// The map the config describes: sources in order, cache, default servers, user-name rewriting.
+    public static func buildMap(_ config: MapConfig, metrics: MapMetricsSink = .none) throws(RuntimeError)
+        -> MapDirector
+    {
+        try MapBuilder.build(config, metrics: metrics)
     }
 
     /// A fresh front-end state machine for a listener's new connection.

@@ -26,7 +26,7 @@ public final class Server: Sendable {
         self.configPath = config.sourcePath
         self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
-        let first = try Runtime(config: config, generation: 1)
+        let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.runtime = Mutex(first)
         for warning in first.tls.warnings { logger.warning("tls: \(warning)") }
     }
@@ -149,7 +149,7 @@ public final class Server: Sendable {
             {
                 logger.warning("reload: listener names or addresses changed; they take effect after a restart")
             }
-            let next = try Runtime(config: config, generation: old.generation + 1)
+            let next = try Runtime(config: config, generation: old.generation + 1, mapMetrics: stats.mapMetrics)
             runtime.withLock { $0 = next }
             stats.reload(succeeded: true)
             for warning in next.tls.warnings { logger.warning("tls: \(warning)") }

@@ -41,6 +41,10 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
     private var backendMode: BackendTLSMode = .none
     private var backendDeadline: UInt64 = 0
     private var lastFailure = ""
+    /// The backend being connected to, until it answers or fails (for the circuit breaker).
+    private var tryingBackend: String?
+    /// The login name towards the backend, when the map replaced the client's.
+    private var backendUser: String?
 
     private var user: String?
     private var backendLabel: String?
@@ -166,6 +170,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
             finishLogin(.unknownUser, result: "unknown-user")
         case .success(let route?):
             routeReason = route.reason
+            backendUser = route.backendUser
             candidates = route.servers
             nextCandidate()
         }
@@ -173,6 +178,11 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
 
     /// Tries the next server of the route, or gives up.
     private func nextCandidate() {
+        if let failed = tryingBackend {
+            tryingBackend = nil
+            runtime.recordConnectFailure(failed, session: id, logger: logger)
+        }
+        runtime.skipOpenBackends(&candidates, defaultPort: listener.backend.port, session: id, logger: logger)
         guard !candidates.isEmpty else {
             finishLogin(
                 .unavailable(reason: "Backend server unavailable, try again later."), result: "unavailable",
@@ -186,6 +196,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         let policy = runtime.tls.backend(host: backendHost, port: backendPort)
         backendPolicy = policy
         backendMode = policy.mode ?? listener.backend.tls
+        tryingBackend = backendLabel
         phase = .connecting
         backendDeadline = EventShard.now() + Session.nanos(limits.connectTimeout)
         Connector.resolve(host: backendHost, port: backendPort, shard: shard) { result in
@@ -250,8 +261,19 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
     func endpointConnected(_ endpoint: Endpoint) {
         guard endpoint === backend, phase == .connecting, let request = loginRequest else { return }
         phase = .backendLogin
+        if let label = tryingBackend { runtime.recordConnectSuccess(label) }
+        tryingBackend = nil
+        var credentials = request.credentials
+        // The map may name the backend login (a `user@host` value, an LDAP attribute, a rewritten name).
+        if let backendUser, backendUser != credentials.routingKey {
+            if let authzid = credentials.authzid, !authzid.isEmpty {
+                credentials.authzid = backendUser
+            } else {
+                credentials.user = backendUser
+            }
+        }
         backEndLogin = runtime.makeBackEndLogin(
-            for: listener, credentials: request.credentials, mode: backendMode,
+            for: listener, credentials: credentials, mode: backendMode,
             policy: backendPolicy ?? runtime.tls.defaultBackend)
         if backendMode == .implicit {
             startBackendTLS()
@@ -326,6 +348,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         loginRequest = nil
         candidates = []
         addresses = []
+        tryingBackend = nil
         if case .success = outcome {
         } else {
             closeBackend()

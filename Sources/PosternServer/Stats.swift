@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import PosternMap
 import Prometheus
 import Synchronization
 
@@ -51,6 +52,13 @@ public final class Stats: Sendable {
     func login(result: String) {
         CoreMetrics.Counter(label: "postern_logins_total", dimensions: [("result", result)], factory: factory)
             .increment()
+    }
+
+    /// Where the map (cache, LDAP) and the circuit breaker count their events.
+    public var mapMetrics: MapMetricsSink {
+        MapMetricsSink { [factory] label, dimensions in
+            CoreMetrics.Counter(label: label, dimensions: dimensions, factory: factory).increment()
+        }
     }
 
     func reload(succeeded: Bool) {

@@ -11,7 +11,7 @@ struct Postern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postern",
         abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
-        subcommands: [Run.self, CheckConfig.self, Lookup.self],
+        subcommands: [Run.self, CheckConfig.self, Lookup.self, ImportPerdition.self, BenchLookup.self],
         defaultSubcommand: Run.self)
 }
 
@@ -84,31 +84,5 @@ struct CheckConfig: ParsableCommand {
                     + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
         }
         for line in TLSReportPrinter.lines(for: runtime) { print(line) }
-    }
-}
-
-struct Lookup: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Print which backend the map chooses for a user, and why.")
-
-    @OptionGroup var options: ConfigOption
-
-    @Argument(help: "The login name (or authorization identity) to look up.")
-    var user: String
-
-    func run() async throws {
-        let config = try options.load()
-        let map: any UserMap
-        do {
-            map = try Runtime.buildMap(config.map)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(1)
-        }
-        guard let route = try await map.lookup(user: user) else {
-            print("\(user): no backend (not in the map and no default server)")
-            throw ExitCode(2)
-        }
-        print("\(user): \(route.servers.map(\.description).joined(separator: ", ")) (\(route.reason))")
     }
 }

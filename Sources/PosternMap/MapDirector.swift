@@ -1,0 +1,56 @@
+/// The whole routing decision for a login name: the lookup key, the sources (behind the cache), the
+/// default servers placed by consistent hashing, and the name to log in with at the backend.
+///
+/// Its `lookup` takes the client's login name and returns a route whose `backendUser` is always set.
+public struct MapDirector: UserMap {
+    public let policy: UsernamePolicy
+    /// The sources in order, possibly behind a cache.
+    public let sources: any UserMap
+    /// How users no source knows are placed on the default servers; nil without defaults.
+    public let placement: (any ServerPlacement)?
+    /// Names of the sources, for the decision trace.
+    public let sourceNames: [String]
+    public let hashingName: String
+
+    public init(
+        policy: UsernamePolicy, sources: any UserMap, sourceNames: [String], placement: (any ServerPlacement)?,
+        hashingName: String = "rendezvous"
+    ) {
+        self.policy = policy
+        self.sources = sources
+        self.sourceNames = sourceNames
+        self.placement = placement
+        self.hashingName = hashingName
+    }
+
+    public func lookup(_ query: MapQuery) async throws -> Route? {
+        let key = policy.lookupKey(query.user, clientIP: query.clientIP)
+        query.note("login name '\(query.user)' -> lookup key '\(key)'")
+        query.note("sources, in order: \(sourceNames.isEmpty ? "none" : sourceNames.joined(separator: ", "))")
+        var route = try await sources.lookup(MapQuery(user: key, clientIP: query.clientIP, trace: query.trace))
+        if route == nil, let placement {
+            let order = placement.order(for: key)
+            if order.count == 1 {
+                route = Route(servers: order, reason: "default")
+                query.note("no source knows '\(key)': the default server")
+            } else if !order.isEmpty {
+                route = Route(servers: order, reason: "default (\(hashingName) hashing of '\(key)')")
+                query.note(
+                    "no source knows '\(key)': \(hashingName) hashing over \(order.count) default servers puts it on "
+                        + "\(order[0]), the others follow as failover")
+            }
+        }
+        guard var route else {
+            query.note("no backend: unknown user")
+            return nil
+        }
+        if policy.config.fromMap, let mapUser = route.backendUser, !mapUser.isEmpty {
+            query.note("backend login name '\(mapUser)' (given by the map)")
+        } else {
+            let login = policy.backendLogin(query.user)
+            query.note("backend login name '\(login)'\(login == query.user ? "" : " (rewritten)")")
+            route.backendUser = login
+        }
+        return route
+    }
+}
