@@ -9,7 +9,7 @@ struct SchemaWalker {
     let baseDirectory: String
 
     static let rootKeys = ["server", "listeners", "tls", "backend_tls", "map", "limits"]
-    static let listenerKeys = ["name", "protocol", "listen", "tls", "backend"]
+    static let listenerKeys = ["name", "protocol", "listen", "tls", "backend", "sasl", "managesieve"]
     static let backendKeys = ["port", "tls"]
 
     /// What one `listeners:` entry yielded, including the nodes needed for checks across listeners.
@@ -21,10 +21,14 @@ struct SchemaWalker {
         var tls: ListenerTLSMode? = ListenerTLSMode.none
         var tlsKeyNode: Node?
         var backend: BackendEndpointConfig?
+        var sasl: [SASLMechanismName]? = SASLMechanismName.defaults
+        var manageSieve: ManageSieveSettings?
 
         var config: ListenerConfig? {
-            guard let name, let proto, let tls, let backend else { return nil }
-            return ListenerConfig(name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend)
+            guard let name, let proto, let tls, let backend, let sasl else { return nil }
+            return ListenerConfig(
+                name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend, sasl: sasl,
+                manageSieve: manageSieve)
         }
     }
 
@@ -112,6 +116,7 @@ struct SchemaWalker {
         draft.backend = reader.required("backend").flatMap {
             readBackend($0, path: reader.path("backend"), owner: reader.keyNode("backend"))
         }
+        readLoginSettings(reader, into: &draft)
         return draft
     }
 

@@ -18,10 +18,6 @@ public final class Runtime: Sendable {
     public init(config: PosternConfig, generation: Int) throws(RuntimeError) {
         self.config = config
         self.generation = generation
-        for listener in config.listeners where listener.proto != .imap {
-            throw RuntimeError(
-                "listener \(listener.name): protocol \(listener.proto.rawValue) is not supported by this build yet")
-        }
         if let tls = config.tls {
             do {
                 serverTLS = try TLSContext.server(Runtime.serverSettings(tls))
@@ -79,19 +75,51 @@ public final class Runtime: Sendable {
             tlsActive: tlsActive,
             tlsRequiredForLogin: listener.tls == .starttlsRequired || listener.tls == .implicit,
             maxLine: config.limits.maxLine,
-            maxLoginAttempts: config.limits.loginAttempts)
+            maxLoginAttempts: config.limits.loginAttempts,
+            mechanisms: listener.sasl.map(Runtime.mechanism))
         switch listener.proto {
-        case .imap, .pop3, .managesieve:
+        case .imap:
             return IMAPFrontEnd(options: options)
+        case .pop3:
+            return POP3FrontEnd(options: options)
+        case .managesieve:
+            let settings = listener.manageSieve ?? ManageSieveSettings()
+            let defaults = SieveCapabilities()
+            return SieveFrontEnd(
+                options: options,
+                capabilities: SieveCapabilities(
+                    sieve: settings.sieve ?? defaults.sieve, notify: settings.notify ?? defaults.notify))
+        }
+    }
+
+    static func mechanism(_ name: SASLMechanismName) -> SASLMechanism {
+        switch name {
+        case .plain: return .plain
+        case .login: return .login
+        case .xoauth2: return .xoauth2
+        case .oauthbearer: return .oauthbearer
         }
     }
 
     /// A back-end login state machine for a listener's backend.
     func makeBackEndLogin(for listener: ListenerConfig, credentials: Credentials) -> any BackEndLoginMachine {
+        let options = BackEndOptions(useStartTLS: listener.backend.tls == .starttls)
         switch listener.proto {
-        case .imap, .pop3, .managesieve:
-            return IMAPBackEndLogin(
-                credentials: credentials, options: BackEndOptions(useStartTLS: listener.backend.tls == .starttls))
+        case .imap:
+            return IMAPBackEndLogin(credentials: credentials, options: options)
+        case .pop3:
+            return POP3BackEndLogin(credentials: credentials, options: options)
+        case .managesieve:
+            return SieveBackEndLogin(credentials: credentials, options: options)
+        }
+    }
+
+    /// What a client of this listener is told before the connection is closed for lack of room.
+    static func refusal(for proto: MailProtocol) -> [UInt8] {
+        switch proto {
+        case .imap: return Array("* BYE Too many connections, try again later.\r\n".utf8)
+        case .pop3: return Array("-ERR [SYS/TEMP] Too many connections, try again later.\r\n".utf8)
+        case .managesieve: return Array("BYE (TRYLATER) \"Too many connections, try again later.\"\r\n".utf8)
         }
     }
 }

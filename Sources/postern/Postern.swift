@@ -78,10 +78,13 @@ struct CheckConfig: ParsableCommand {
             let addresses = listener.listen.map(\.description).joined(separator: ", ")
             print(
                 "listener \(listener.name): \(listener.proto.rawValue) on \(addresses), tls \(listener.tls.rawValue), "
-                    + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
+                    + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue), "
+                    + "sasl \(listener.sasl.map(\.rawValue).joined(separator: " "))")
         }
         if let tls = config.tls {
-            print("tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)")
+            print(
+                "tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)"
+            )
         }
     }
 }
