@@ -241,7 +241,8 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
             return saslResponse(
                 tag: tag, exchange: exchange, SASLServerExchange.decodeInitialResponse(initial), isInitial: true)
         }
-        return saslStep(tag: tag, exchange: exchange, exchange.start(initialResponse: nil))
+        let step = exchange.start(initialResponse: nil)
+        return saslStep(tag: tag, exchange: exchange, step)
     }
 
     private mutating func saslResponse(

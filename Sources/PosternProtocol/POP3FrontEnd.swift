@@ -202,7 +202,8 @@ public struct POP3FrontEnd: FrontEndMachine, Sendable {
         if words.count == 2 {
             return saslResponse(exchange, SASLServerExchange.decodeInitialResponse(Array(words[1])), isInitial: true)
         }
-        return saslStep(exchange, exchange.start(initialResponse: nil))
+        let step = exchange.start(initialResponse: nil)
+        return saslStep(exchange, step)
     }
 
     private mutating func saslResponse(
@@ -216,7 +217,8 @@ public struct POP3FrontEnd: FrontEndMachine, Sendable {
         case .cancelled, .invalidBase64:
             return error("-ERR Invalid base64 data.")
         case .data(let data):
-            return saslStep(exchange, isInitial ? exchange.start(initialResponse: data) : exchange.next(data))
+            let step = isInitial ? exchange.start(initialResponse: data) : exchange.next(data)
+            return saslStep(exchange, step)
         }
     }
 

@@ -202,7 +202,8 @@ public struct SieveFrontEnd: FrontEndMachine, Sendable {
             guard case .string(let initial) = args[1] else { return no("The initial response must be a string.") }
             return saslResponse(exchange, initial, isInitial: true)
         }
-        return saslStep(exchange, exchange.start(initialResponse: nil))
+        let step = exchange.start(initialResponse: nil)
+        return saslStep(exchange, step)
     }
 
     private mutating func saslResponse(_ exchange: SASLServerExchange, _ string: [UInt8]?, isInitial: Bool = false)
@@ -222,7 +223,8 @@ public struct SieveFrontEnd: FrontEndMachine, Sendable {
         case .invalidBase64:
             return no("Invalid base64 data.")
         case .data(let data):
-            return saslStep(exchange, isInitial ? exchange.start(initialResponse: data) : exchange.next(data))
+            let step = isInitial ? exchange.start(initialResponse: data) : exchange.next(data)
+            return saslStep(exchange, step)
         }
     }
 
