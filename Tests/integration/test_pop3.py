@@ -284,3 +284,20 @@ def test_disconnects_mid_exchange_leave_no_session(postern, pki):
     c.abort()
     assert postern.wait_sessions(0, timeout=15) == 0
     assert postern.running()
+
+
+# ----- TLS towards the backend -----------------------------------------------------------------
+def test_backend_stls_and_implicit_tls(postern_factory, pki, backends):
+    from harness.ports import free_port
+
+    lst = [world.listener("to-stls", "pop3", free_port(), "implicit", backends.a.pop3_port, "starttls"),
+           world.listener("to-pop3s", "pop3", free_port(), "implicit", backends.a.pop3s_port, "implicit")]
+    p = postern_factory(listeners=lst, imap_listeners=(), map_lines=backends.map_lines(explicit_port_users=()))
+    for listener in ("to-stls", "to-pop3s"):
+        for user in ("alice", "bob"):
+            with connect(p, pki, "implicit", listener) as c:
+                assert_ok(c.cmd(f"AUTH PLAIN {sasl_plain(user, U[user])}"))
+                assert_lands_on(c, user, backends.marker_of(user))
+    for d, user in ((backends.a, "alice"), (backends.b, "bob")):
+        logins = [x for x in d.log_text().splitlines() if "pop3-login" in x and f"Login: user=<{user}>" in x]
+        assert len(logins) == 2 and all(", TLS" in x for x in logins), logins

@@ -157,6 +157,12 @@ def test_imap_bearer_tokens(postern, pki, backends, mech):
         assert tagged.startswith("b2 NO"), tagged
         _, tagged = c.cmd("b3", f"AUTHENTICATE {mech} {response('alice', token('alice'))}")
         assert tagged.startswith("b3 OK"), tagged
+    with imap(postern, pki) as c:
+        # Routing reads the user from the response, but the backend checks it against the token.
+        _, tagged = c.cmd("m1", f"AUTHENTICATE {mech} {response('alice', token('bob'))}")
+        assert tagged.startswith("m1 NO"), tagged
+        _, tagged = c.cmd("m2", f"AUTHENTICATE {mech} {response('bob', token('bob'))}")
+        assert tagged.startswith("m2 OK"), tagged
     for d, user in ((backends.a, "alice"), (backends.b, "bob")):
         assert f"Login: user=<{user}>, method={mech}" in d.log_text()
 

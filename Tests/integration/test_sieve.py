@@ -262,3 +262,17 @@ def test_credentials_never_logged(postern, pki):
     log = postern.log_text()
     secrets = [U["alice"], "Wrong-Sieve-Pass-77", sasl_plain("alice", U["alice"])]
     assert sum(1 for s in secrets if s in log) == 0, "credentials in Postern's log (not shown here)"
+
+
+def test_backend_starttls(postern_factory, pki, backends):
+    lst = [world.listener("to-starttls", "managesieve", free_port(), "starttls", backends.a.sieve_port,
+                          "starttls")]
+    p = postern_factory(listeners=lst, imap_listeners=(), map_lines=backends.map_lines(explicit_port_users=()))
+    for user in ("alice", "bob"):
+        with connect(p, pki, listener="to-starttls") as c:
+            assert_ok(authenticate(c, user))
+            assert_ok(c.cmd("LISTSCRIPTS")[1])
+    for d, user in ((backends.a, "alice"), (backends.b, "bob")):
+        logins = [x for x in d.log_text().splitlines()
+                  if "managesieve-login" in x and f"Login: user=<{user}>" in x]
+        assert len(logins) == 1 and ", TLS" in logins[0], logins
