@@ -15,7 +15,7 @@ import pytest
 
 from harness import oauth, world
 from harness.clients import RawIMAP, capabilities, sasl_plain
-from harness.dovecot import Dovecot
+from harness.dovecot import Dovecot, make_message
 from harness.mailclients import RawPOP3, RawSieve
 from harness.ports import free_port
 
@@ -286,3 +286,40 @@ def test_tokens_and_passwords_never_logged(postern, pki):
                oauth.b64(oauth.xoauth2("alice", good))]
     assert sum(1 for s in secrets if s in log) == 0, "a token or password in Postern's log (not shown)"
     assert "user=alice" in log and "user=bob" in log  # the routing names are logged, as before
+
+
+def test_plain_authorization_identity_routes_and_reaches_the_backend(postern_factory, pki, tmp_path):
+    """PLAIN with authzid bob and authcid admin (a Dovecot master user): the map is asked about
+    bob (admin is not in it), and the same three values reach the backend, which logs admin in
+    as bob."""
+    masters = tmp_path / "master-users"
+    masters.write_text("admin:{PLAIN}admin-Secret9\n")
+    extra = f"passdb {{\n  driver = passwd-file\n  master = yes\n  args = scheme=PLAIN {masters}\n}}\n"
+    d = Dovecot(tmp_path / "backend-master", "BACKEND-M", dict(U), pki=pki, address="127.0.0.3",
+                extra_config=extra)
+    d.start()
+    try:
+        d.deliver("bob", make_message(world.welcome_subject("bob", "BACKEND-M")))
+        lst = [world.listener("imap-m", "imap", free_port(), "starttls", d.imap_port),
+               world.listener("pop3-m", "pop3", free_port(), "implicit", d.pop3_port),
+               world.listener("sieve-m", "managesieve", free_port(), "starttls", d.sieve_port)]
+        p = postern_factory(listeners=lst, imap_listeners=(), map_lines=["bob 127.0.0.3"])
+        triple = sasl_plain("admin", "admin-Secret9", authzid="bob")
+        with imap(p, pki, "imap-m") as c:
+            _, tagged = c.cmd("a", f"AUTHENTICATE PLAIN {triple}")
+            assert tagged.startswith("a OK"), tagged
+            imap_lands_on(c, "bob", "BACKEND-M")
+        with RawPOP3(HOST, p.port("pop3-m"), tls="implicit", context=pki.client_context()) as c:
+            assert c.cmd(f"AUTH PLAIN {triple}").startswith("+OK")
+            pop3_lands_on(c, "bob", "BACKEND-M")
+        with sieve(p, pki, "sieve-m") as c:
+            _, status = c.cmd(f'AUTHENTICATE "PLAIN" "{triple}"')
+            assert status.startswith("OK"), status
+        with imap(p, pki, "imap-m") as c:  # without an authzid, admin is not in the map
+            _, tagged = c.cmd("b", f"AUTHENTICATE PLAIN {sasl_plain('admin', 'admin-Secret9')}")
+            assert tagged.startswith("b NO [AUTHENTICATIONFAILED]"), tagged
+        assert d.log_text().count("Master user logging in as bob") == 3
+        sessions = [x for x in p.log_text().splitlines() if " session" in x and "outcome=" in x]
+        assert sum("user=bob" in x for x in sessions) == 3, sessions
+    finally:
+        d.stop()
