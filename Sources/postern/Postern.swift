@@ -82,9 +82,7 @@ struct CheckConfig: ParsableCommand {
                     + "sasl \(listener.sasl.map(\.rawValue).joined(separator: " "))")
         }
         if let tls = config.tls {
-            print(
-                "tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)"
-            )
+            print("tls: min \(tls.minVersion.rawValue), ciphers \(tls.ciphers), server preference \(tls.preferServerCiphers)")
         }
     }
 }
