@@ -83,21 +83,7 @@ public final class Runtime: Sendable {
         case .pop3:
             return POP3FrontEnd(options: options)
         case .managesieve:
-            let settings = listener.manageSieve ?? ManageSieveSettings()
-            let defaults = SieveCapabilities()
-            return SieveFrontEnd(
-                options: options,
-                capabilities: SieveCapabilities(
-                    sieve: settings.sieve ?? defaults.sieve, notify: settings.notify ?? defaults.notify))
-        }
-    }
-
-    static func mechanism(_ name: SASLMechanismName) -> SASLMechanism {
-        switch name {
-        case .plain: return .plain
-        case .login: return .login
-        case .xoauth2: return .xoauth2
-        case .oauthbearer: return .oauthbearer
+            return SieveFrontEnd(options: options, capabilities: Runtime.sieveCapabilities(listener))
         }
     }
 
@@ -111,15 +97,6 @@ public final class Runtime: Sendable {
             return POP3BackEndLogin(credentials: credentials, options: options)
         case .managesieve:
             return SieveBackEndLogin(credentials: credentials, options: options)
-        }
-    }
-
-    /// What a client of this listener is told before the connection is closed for lack of room.
-    static func refusal(for proto: MailProtocol) -> [UInt8] {
-        switch proto {
-        case .imap: return Array("* BYE Too many connections, try again later.\r\n".utf8)
-        case .pop3: return Array("-ERR [SYS/TEMP] Too many connections, try again later.\r\n".utf8)
-        case .managesieve: return Array("BYE (TRYLATER) \"Too many connections, try again later.\"\r\n".utf8)
         }
     }
 }
