@@ -74,9 +74,14 @@ public struct ListenerConfig: Sendable, Equatable {
     public var backend: BackendEndpointConfig
     /// The listener's own TLS settings (`tls_settings:` merged over `tls:`); nil uses `tls:` as it is.
     public var tlsSettings: ServerTLSConfig?
+    /// The SASL mechanisms offered to clients, in this order (`sasl:`).
+    public var sasl: [SASLMechanismName]
+    /// What a ManageSieve listener announces (`managesieve:`); nil elsewhere.
+    public var manageSieve: ManageSieveSettings?
     public init(
         name: String, proto: MailProtocol, listen: [SocketAddressSpec], tls: ListenerTLSMode,
-        backend: BackendEndpointConfig, tlsSettings: ServerTLSConfig? = nil
+        backend: BackendEndpointConfig, tlsSettings: ServerTLSConfig? = nil,
+        sasl: [SASLMechanismName] = SASLMechanismName.defaults, manageSieve: ManageSieveSettings? = nil
     ) {
         self.name = name
         self.proto = proto
@@ -84,6 +89,28 @@ public struct ListenerConfig: Sendable, Equatable {
         self.tls = tls
         self.backend = backend
         self.tlsSettings = tlsSettings
+        self.sasl = sasl
+        self.manageSieve = manageSieve
+    }
+}
+
+/// A SASL mechanism a listener can offer (the `sasl:` list).
+public enum SASLMechanismName: String, Sendable, Equatable, CaseIterable {
+    case plain, login, xoauth2, oauthbearer
+
+    /// Without a `sasl:` key: the password mechanisms; the token mechanisms only when listed.
+    public static let defaults: [SASLMechanismName] = [.plain, .login]
+}
+
+/// The `managesieve:` block of a ManageSieve listener: the capabilities it announces before login.
+public struct ManageSieveSettings: Sendable, Equatable {
+    /// The `SIEVE` capability (space-separated extensions); nil for the built-in Pigeonhole 0.5 list.
+    public var sieve: String?
+    /// The `NOTIFY` capability; nil for `mailto`, empty to leave it out.
+    public var notify: String?
+    public init(sieve: String? = nil, notify: String? = nil) {
+        self.sieve = sieve
+        self.notify = notify
     }
 }
 

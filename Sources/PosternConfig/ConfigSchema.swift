@@ -9,7 +9,7 @@ struct SchemaWalker {
     let baseDirectory: String
 
     static let rootKeys = ["server", "listeners", "tls", "backend_tls", "backends", "map", "limits"]
-    static let listenerKeys = ["name", "protocol", "listen", "tls", "tls_settings", "backend"]
+    static let listenerKeys = ["name", "protocol", "listen", "tls", "tls_settings", "backend", "sasl", "managesieve"]
     static let backendKeys = ["port", "tls"]
 
     /// What one `listeners:` entry yielded, including the nodes needed for checks across listeners.
@@ -24,12 +24,14 @@ struct SchemaWalker {
         /// The listener's `tls_settings:` merged over `tls:`, and its key node.
         var tlsSettings: ServerTLSConfig?
         var tlsSettingsKeyNode: Node?
+        var sasl: [SASLMechanismName]? = SASLMechanismName.defaults
+        var manageSieve: ManageSieveSettings?
 
         var config: ListenerConfig? {
-            guard let name, let proto, let tls, let backend else { return nil }
+            guard let name, let proto, let tls, let backend, let sasl else { return nil }
             return ListenerConfig(
                 name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend,
-                tlsSettings: tlsSettings)
+                tlsSettings: tlsSettings, sasl: sasl, manageSieve: manageSieve)
         }
     }
 
@@ -130,6 +132,7 @@ struct SchemaWalker {
         draft.backend = reader.required("backend").flatMap {
             readBackend($0, path: reader.path("backend"), owner: reader.keyNode("backend"))
         }
+        readLoginSettings(reader, into: &draft)
         return draft
     }
 

@@ -1,5 +1,6 @@
 /// Logs in to an IMAP backend on the client's behalf: greeting, optional STARTTLS, CAPABILITY, then
-/// `AUTHENTICATE PLAIN` when the server offers it, else `LOGIN` with literals.
+/// `AUTHENTICATE PLAIN` when the server offers it, else `LOGIN` with literals; a bearer token goes with
+/// `AUTHENTICATE` and the client's own mechanism (XOAUTH2, OAUTHBEARER), or not at all.
 public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     private enum State: Sendable {
         case greeting
@@ -7,17 +8,15 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case starttls
         /// STARTTLS accepted: nothing the backend sends is interpreted until the handshake finished.
         case awaitingTLS
-        case authenticatePlain(sentResponse: Bool)
+        case authenticate(BackEndSASL)
         case login(pendingLiterals: [[UInt8]])
         case done
     }
 
     private let credentials: Credentials
-    private let useStartTLS: Bool
-    private let allowPlaintextFallback: Bool
-    private let maxLine: Int
+    private let options: BackEndOptions
     private var state: State = .greeting
-    private var buffer: [UInt8] = []
+    private var buffer: BackEndLineBuffer
     private var capabilities: Set<String> = []
     private var tlsDone = false
     private var tagCounter = 0
@@ -27,9 +26,9 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     public init(credentials: Credentials, useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536)
     {
         self.credentials = credentials
-        self.useStartTLS = useStartTLS
-        self.allowPlaintextFallback = allowPlaintextFallback
-        self.maxLine = maxLine
+        self.options = BackEndOptions(
+            useStartTLS: useStartTLS, allowPlaintextFallback: allowPlaintextFallback, maxLine: maxLine)
+        self.buffer = BackEndLineBuffer(maxLine: maxLine)
     }
 
     /// Builds the machine from the options every back-end login shares.
@@ -51,17 +50,16 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case .awaitingTLS, .done: return []
         default: break
         }
-        buffer.append(contentsOf: bytes)
+        buffer.append(bytes)
         var actions: [BackEndAction] = []
         while true {
             // A line over the bound fails the same way whether or not its LF arrived yet.
-            let lf = buffer.firstIndex(of: 10)
-            guard (lf ?? buffer.count) <= maxLine else {
+            guard !buffer.overlong else {
                 actions += fail("Backend sent an overlong line.")
                 break
             }
-            guard let line = takeLine() else { break }
-            actions += handle(line)
+            guard let line = buffer.takeLine() else { break }
+            actions += handle(String(decoding: line, as: UTF8.self))
             switch state {
             case .done, .awaitingTLS: return actions
             default: continue
@@ -77,14 +75,6 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         capabilities = []
         state = .capability
         return [.send(Array("\(nextTag()) CAPABILITY\r\n".utf8))]
-    }
-
-    private mutating func takeLine() -> String? {
-        guard let lf = buffer.firstIndex(of: 10) else { return nil }
-        var line = Array(buffer[..<lf])
-        if line.last == 13 { line.removeLast() }
-        buffer.removeFirst(lf + 1)
-        return String(decoding: line, as: UTF8.self)
     }
 
     private mutating func fail(_ reason: String) -> [BackEndAction] {
@@ -119,14 +109,14 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
             guard let status = taggedStatus(line) else { return [] }
             guard status.ok else { return fail("Backend refused STARTTLS.") }
             // Whatever followed the OK arrived before encryption: never interpret it.
-            buffer.removeAll()
+            _ = buffer.takeAll()
             state = .awaitingTLS
             return [.startTLS]
-        case .authenticatePlain(let sentResponse):
+        case .authenticate(var exchange):
             if line.hasPrefix("+") {
-                guard !sentResponse else { return fail("Backend asked for more SASL data.") }
-                state = .authenticatePlain(sentResponse: true)
-                return [.send(Array("\(SASL.base64Encode(SASL.encodePlain(credentials)))\r\n".utf8))]
+                guard let answer = exchange.answer() else { return fail("Backend asked for more SASL data.") }
+                state = .authenticate(exchange)
+                return [.send(Array("\(SASL.base64Encode(answer))\r\n".utf8))]
             }
             return finalResponse(line)
         case .login(var pending):
@@ -143,37 +133,35 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     private mutating func afterCapabilities() -> [BackEndAction] {
-        var notices: [BackEndAction] = []
-        if useStartTLS && !tlsDone {
-            if capabilities.contains("STARTTLS") {
-                state = .starttls
-                return [.send(Array("\(nextTag()) STARTTLS\r\n".utf8))]
-            }
-            guard allowPlaintextFallback else {
-                return fail("Backend does not offer STARTTLS; refusing to log in without TLS.")
-            }
-            notices.append(
-                .notice("Backend does not offer STARTTLS; logging in WITHOUT TLS (allow_plaintext_fallback)."))
+        switch StartTLSDecision.decide(options, offered: capabilities.contains("STARTTLS"), tlsDone: tlsDone) {
+        case .upgrade:
+            state = .starttls
+            return [.send(Array("\(nextTag()) STARTTLS\r\n".utf8))]
+        case .refuse(let reason):
+            return fail(reason)
+        case .proceed(let notices):
+            return notices + loginCommand()
         }
-        return notices + loginCommand()
     }
 
-    /// AUTHENTICATE PLAIN when offered, else LOGIN with literals.
+    /// AUTHENTICATE with the plan's mechanism, or LOGIN with literals.
     private mutating func loginCommand() -> [BackEndAction] {
-        let plain = SASL.base64Encode(SASL.encodePlain(credentials))
-        if capabilities.contains("AUTH=PLAIN") {
-            if capabilities.contains("SASL-IR") {
-                state = .authenticatePlain(sentResponse: true)
-                return [.send(Array("\(nextTag()) AUTHENTICATE PLAIN \(plain)\r\n".utf8))]
+        let offered = Set(capabilities.filter { $0.hasPrefix("AUTH=") }.map { String($0.dropFirst(5)) })
+        let plan = BackEndAuthPlan.choose(
+            credentials, offered: offered, passwordCommand: !capabilities.contains("LOGINDISABLED"))
+        switch plan {
+        case .unsupported(let reason):
+            return fail(reason)
+        case .sasl(var exchange):
+            let tag = nextTag()
+            if capabilities.contains("SASL-IR"), let initial = exchange.takeInitialResponse() {
+                state = .authenticate(exchange)
+                return [.send(Array("\(tag) AUTHENTICATE \(exchange.name) \(SASL.base64Encode(initial))\r\n".utf8))]
             }
-            state = .authenticatePlain(sentResponse: false)
-            return [.send(Array("\(nextTag()) AUTHENTICATE PLAIN\r\n".utf8))]
-        }
-        guard !capabilities.contains("LOGINDISABLED") else {
-            return fail("Backend allows neither LOGIN nor AUTHENTICATE PLAIN.")
-        }
-        if credentials.authzid != nil {
-            return fail("Backend does not offer AUTHENTICATE PLAIN for an authorization identity.")
+            state = .authenticate(exchange)
+            return [.send(Array("\(tag) AUTHENTICATE \(exchange.name)\r\n".utf8))]
+        case .passwordCommand:
+            break
         }
         let literalPlus = capabilities.contains("LITERAL+") || capabilities.contains("LITERAL-")
         let user = Array(credentials.user.utf8)
@@ -195,8 +183,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         guard let status = taggedStatus(line) else { return [] }
         state = .done
         if status.ok {
-            let leftover = buffer
-            buffer = []
+            let leftover = buffer.takeAll()
             return [.succeeded(text: status.text, leftover: leftover)]
         }
         return [.failed(.rejected(text: status.text))]

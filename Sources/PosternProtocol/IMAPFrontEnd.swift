@@ -1,36 +1,10 @@
-/// Settings of the IMAP front end that come from the listener.
-public struct FrontEndOptions: Sendable, Equatable {
-    /// The listener can upgrade with STARTTLS.
-    public var starttlsOffered: Bool
-    /// The connection is already encrypted (implicit TLS).
-    public var tlsActive: Bool
-    /// Plaintext logins are refused until TLS is active (`starttls-required`).
-    public var tlsRequiredForLogin: Bool
-    /// Longest command line or literal accepted before login.
-    public var maxLine: Int
-    /// Failed logins allowed on one connection.
-    public var maxLoginAttempts: Int
-    /// Invalid commands tolerated before the connection is closed.
-    public var maxBadCommands: Int = 10
-
-    public init(
-        starttlsOffered: Bool, tlsActive: Bool, tlsRequiredForLogin: Bool, maxLine: Int, maxLoginAttempts: Int
-    ) {
-        self.starttlsOffered = starttlsOffered
-        self.tlsActive = tlsActive
-        self.tlsRequiredForLogin = tlsRequiredForLogin
-        self.maxLine = maxLine
-        self.maxLoginAttempts = maxLoginAttempts
-    }
-}
-
 /// The client side of IMAP before authentication (RFC 9051/3501 subset): greeting, CAPABILITY, NOOP,
-/// LOGOUT, STARTTLS, ID, LOGIN and AUTHENTICATE PLAIN.
+/// LOGOUT, STARTTLS, ID, LOGIN and AUTHENTICATE with the listener's SASL mechanisms.
 public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     private enum State: Sendable {
         case ready
         /// Waiting for the client's SASL response after `+ `.
-        case authenticating(tag: String)
+        case authenticating(tag: String, exchange: SASLServerExchange)
         /// STARTTLS accepted: nothing the client sends is interpreted until the handshake finished.
         case startingTLS
         /// The session is logging in; bytes are buffered.
@@ -42,23 +16,24 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     private var options: FrontEndOptions
     private var reader: IMAPCommandReader
     private var state: State = .ready
-    private var failedLogins = 0
-    private var badCommands = 0
+    private var attempts: AttemptCounter
     /// The client's `ID` parameters, kept for logs and later forwarding.
     public private(set) var clientID: [(String, String?)] = []
 
     public init(options: FrontEndOptions) {
         self.options = options
         self.reader = IMAPCommandReader(maxLine: options.maxLine)
+        self.attempts = AttemptCounter(options: options)
     }
 
-    private var loginAllowed: Bool { options.tlsActive || !options.tlsRequiredForLogin }
+    private var loginAllowed: Bool { options.loginAllowed }
 
     /// The pre-authentication capability list.
     public var capabilities: String {
         var caps = ["IMAP4rev1", "SASL-IR", "LITERAL+", "ID"]
         if options.starttlsOffered && !options.tlsActive { caps.append("STARTTLS") }
-        if loginAllowed { caps.append("AUTH=PLAIN") } else { caps.append("LOGINDISABLED") }
+        caps += options.advertisedMechanisms.map { "AUTH=\($0.rawValue)" }
+        if !options.passwordLoginAllowed { caps.append("LOGINDISABLED") }
         return caps.joined(separator: " ")
     }
 
@@ -101,8 +76,7 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     }
 
     private mutating func failed(tag: String, response: [UInt8]) -> [FrontEndAction] {
-        failedLogins += 1
-        if failedLogins >= options.maxLoginAttempts {
+        if attempts.loginFailed() {
             state = .closed
             return [.send(response + Array("* BYE Too many failed logins.\r\n".utf8)), .close]
         }
@@ -118,11 +92,11 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
         loop: while true {
             switch state {
             case .ready: break
-            case .authenticating(let tag):
+            case .authenticating(let tag, let exchange):
                 guard let event = reader.nextLine() else { break loop }
                 switch event {
                 case .line(let response):
-                    actions += saslResponse(tag: tag, response)
+                    actions += saslResponse(tag: tag, exchange: exchange, SASLServerExchange.decodeResponse(response))
                 case .tooLong:
                     state = .ready
                     actions += bad(tag, "AUTHENTICATE response too long")
@@ -164,9 +138,8 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     }
 
     private mutating func bad(_ tag: String?, _ reason: String) -> [FrontEndAction] {
-        badCommands += 1
         let response = line(tag ?? "*", "BAD \(reason).")
-        if badCommands >= options.maxBadCommands {
+        if attempts.badCommand() {
             state = .closed
             return [.send(response + Array("* BYE Too many invalid commands.\r\n".utf8)), .close]
         }
@@ -205,6 +178,9 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
             }
             guard loginAllowed else {
                 return [.send(line(tag, "NO [PRIVACYREQUIRED] Plaintext login is disabled; use STARTTLS first."))]
+            }
+            guard options.passwordLoginAllowed else {
+                return [.send(line(tag, "NO [CANNOT] LOGIN is disabled on this port."))]
             }
             guard let userText = String(validating: user, as: UTF8.self),
                 let passwordText = String(validating: password, as: UTF8.self)
@@ -250,33 +226,59 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     }
 
     private mutating func handleAuthenticate(tag: String, args: [IMAPArgument]) -> [FrontEndAction] {
-        guard args.count == 1 || args.count == 2, case .atom(let mechanism) = args[0] else {
+        guard args.count == 1 || args.count == 2, case .atom(let name) = args[0] else {
             return bad(tag, "AUTHENTICATE expects a mechanism")
         }
-        guard mechanism.uppercased() == "PLAIN" else {
+        guard let mechanism = options.mechanism(named: name) else {
             return [.send(line(tag, "NO Unsupported authentication mechanism."))]
         }
         guard loginAllowed else {
             return [.send(line(tag, "NO [PRIVACYREQUIRED] Authentication is disabled; use STARTTLS first."))]
         }
+        var exchange = SASLServerExchange(mechanism: mechanism)
         if args.count == 2 {
             guard let initial = args[1].astring else { return bad(tag, "Invalid initial response") }
-            return saslResponse(tag: tag, initial == [UInt8(ascii: "=")] ? [] : initial, isInitial: true)
+            return saslResponse(
+                tag: tag, exchange: exchange, SASLServerExchange.decodeInitialResponse(initial), isInitial: true)
         }
-        state = .authenticating(tag: tag)
-        return [.send(Array("+ \r\n".utf8))]
+        let step = exchange.start(initialResponse: nil)
+        return saslStep(tag: tag, exchange: exchange, step)
     }
 
-    private mutating func saslResponse(tag: String, _ response: [UInt8], isInitial: Bool = false) -> [FrontEndAction] {
+    private mutating func saslResponse(
+        tag: String, exchange: SASLServerExchange, _ response: SASLServerExchange.Response, isInitial: Bool = false
+    ) -> [FrontEndAction] {
         state = .ready
-        if !isInitial && response == [UInt8(ascii: "*")] {
+        var exchange = exchange
+        switch response {
+        case .cancelled where !isInitial:
             return [.send(line(tag, "BAD AUTHENTICATE cancelled."))]
+        case .cancelled, .invalidBase64:
+            return bad(tag, "Invalid base64")
+        case .data(let data):
+            let step = isInitial ? exchange.start(initialResponse: data) : exchange.next(data)
+            return saslStep(tag: tag, exchange: exchange, step)
         }
-        guard let decoded = SASL.base64Decode(response) else { return bad(tag, "Invalid base64") }
-        guard let credentials = SASL.decodePlain(decoded) else {
-            return [.send(line(tag, "NO [AUTHENTICATIONFAILED] Malformed PLAIN response."))]
+    }
+
+    private mutating func saslStep(tag: String, exchange: SASLServerExchange, _ step: SASLServerExchange.Step)
+        -> [FrontEndAction]
+    {
+        switch step {
+        case .challenge(let challenge):
+            state = .authenticating(tag: tag, exchange: exchange)
+            return [.send(Array("+ \(SASL.base64Encode(challenge))\r\n".utf8))]
+        case .malformed(let reason):
+            state = .ready
+            let response = line(tag, "NO [AUTHENTICATIONFAILED] \(reason).")
+            if attempts.badCommand() {
+                state = .closed
+                return [.send(response + Array("* BYE Too many invalid commands.\r\n".utf8)), .close]
+            }
+            return [.send(response)]
+        case .done(let request):
+            state = .loggingIn(tag: tag)
+            return [.login(request)]
         }
-        state = .loggingIn(tag: tag)
-        return [.login(LoginRequest(credentials: credentials, mechanism: .plain))]
     }
 }

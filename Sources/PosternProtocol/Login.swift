@@ -1,10 +1,14 @@
 /// The credentials a client presented, as Postern will replay them to the backend.
-public struct Credentials: Sendable, Equatable {
-    /// The authentication identity (the login name).
+///
+/// Their description never shows the password or a token, so that they cannot reach a log by accident.
+public struct Credentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// The authentication identity (the login name; for a bearer token, the user named in it).
     public var user: String
     public var password: String
     /// The SASL authorization identity, when the client gave one.
     public var authzid: String?
+    /// For XOAUTH2 and OAUTHBEARER: the client's SASL response, forwarded unchanged to the backend.
+    public var passThrough: SASLPassThrough?
 
     public init(user: String, password: String, authzid: String? = nil) {
         self.user = user
@@ -12,17 +16,55 @@ public struct Credentials: Sendable, Equatable {
         self.authzid = authzid
     }
 
+    /// Credentials that are a bearer token the backend validates; `user` is the name taken from it.
+    public init(user: String, passThrough: SASLPassThrough) {
+        self.user = user
+        self.password = ""
+        self.passThrough = passThrough
+    }
+
     /// The name the map is asked about: the authorization identity when one is given.
     public var routingKey: String {
         if let authzid, !authzid.isEmpty { return authzid }
         return user
     }
+
+    public var description: String {
+        var text = "user \(user)"
+        if let authzid { text += " authzid \(authzid)" }
+        if let passThrough { text += " \(passThrough.mechanism.rawValue) response (redacted)" }
+        return text + " password (redacted)"
+    }
+
+    public var debugDescription: String { "Credentials(\(description))" }
+}
+
+/// A SASL response that only the backend can check (a bearer token): passed on as the client sent it.
+public struct SASLPassThrough: Sendable, Equatable, CustomStringConvertible {
+    public var mechanism: SASLMechanism
+    /// The decoded response (not base64).
+    public var response: [UInt8]
+
+    public init(mechanism: SASLMechanism, response: [UInt8]) {
+        self.mechanism = mechanism
+        self.response = response
+    }
+
+    public var description: String { "\(mechanism.rawValue) response (redacted)" }
 }
 
 /// How the client authenticated, so the backend login can mirror it.
 public enum LoginMechanism: String, Sendable, Equatable {
+    /// A user name and password outside SASL: IMAP `LOGIN`, POP3 `USER`/`PASS`.
     case login = "LOGIN"
+    /// SASL PLAIN.
     case plain = "PLAIN"
+    /// SASL LOGIN.
+    case saslLogin = "AUTH=LOGIN"
+    /// SASL XOAUTH2 (passed through).
+    case xoauth2 = "XOAUTH2"
+    /// SASL OAUTHBEARER (passed through).
+    case oauthbearer = "OAUTHBEARER"
 }
 
 /// A client's request to log in: the front end hands it to the session, which routes it.

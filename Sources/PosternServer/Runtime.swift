@@ -21,10 +21,6 @@ public final class Runtime: Sendable {
     public init(config: PosternConfig, generation: Int, mapMetrics: MapMetricsSink = .none) throws(RuntimeError) {
         self.config = config
         self.generation = generation
-        for listener in config.listeners where listener.proto != .imap {
-            throw RuntimeError(
-                "listener \(listener.name): protocol \(listener.proto.rawValue) is not supported by this build yet")
-        }
         tls = try TLSPolicies(config: config)
         map = try Runtime.buildMap(config.map, metrics: mapMetrics)
         self.mapMetrics = mapMetrics
@@ -50,10 +46,15 @@ public final class Runtime: Sendable {
             tlsActive: tlsActive,
             tlsRequiredForLogin: listener.tls == .starttlsRequired || listener.tls == .implicit,
             maxLine: config.limits.maxLine,
-            maxLoginAttempts: config.limits.loginAttempts)
+            maxLoginAttempts: config.limits.loginAttempts,
+            mechanisms: listener.sasl.map(Runtime.mechanism))
         switch listener.proto {
-        case .imap, .pop3, .managesieve:
+        case .imap:
             return IMAPFrontEnd(options: options)
+        case .pop3:
+            return POP3FrontEnd(options: options)
+        case .managesieve:
+            return SieveFrontEnd(options: options, capabilities: Runtime.sieveCapabilities(listener))
         }
     }
 
@@ -64,8 +65,12 @@ public final class Runtime: Sendable {
         let options = BackEndOptions(
             useStartTLS: mode == .starttls, allowPlaintextFallback: policy.allowPlaintextFallback)
         switch listener.proto {
-        case .imap, .pop3, .managesieve:
+        case .imap:
             return IMAPBackEndLogin(credentials: credentials, options: options)
+        case .pop3:
+            return POP3BackEndLogin(credentials: credentials, options: options)
+        case .managesieve:
+            return SieveBackEndLogin(credentials: credentials, options: options)
         }
     }
 }

@@ -102,7 +102,7 @@ public final class Server: Sendable {
         if stats.activeSessions >= runtime.config.limits.maxSessions {
             logger.warning(
                 "session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
-            let message = Array("* BYE Too many connections, try again later.\r\n".utf8)
+            let message = Runtime.refusal(for: listenerConfig.proto)
             if listenerConfig.tls != .implicit { _ = message.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } }
             close(fd)
             return

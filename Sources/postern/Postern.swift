@@ -81,7 +81,8 @@ struct CheckConfig: ParsableCommand {
             let addresses = listener.listen.map(\.description).joined(separator: ", ")
             print(
                 "listener \(listener.name): \(listener.proto.rawValue) on \(addresses), tls \(listener.tls.rawValue), "
-                    + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue)")
+                    + "backend port \(listener.backend.port) tls \(listener.backend.tls.rawValue), "
+                    + "sasl \(listener.sasl.map(\.rawValue).joined(separator: " "))")
         }
         for line in TLSReportPrinter.lines(for: runtime) { print(line) }
     }

@@ -85,7 +85,7 @@ final class IMAPBackEndLoginTests: XCTestCase {
         var login = machine()
         XCTAssertEqual(
             login.receive(bytes("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready\r\n")),
-            [.failed(.unavailable(reason: "Backend allows neither LOGIN nor AUTHENTICATE PLAIN."))])
+            [.failed(.unavailable(reason: "The mailbox server offers no login method Postern can use."))])
     }
 
     func testAuthzidWithoutAuthPlainFails() {
@@ -93,7 +93,7 @@ final class IMAPBackEndLoginTests: XCTestCase {
             credentials: Credentials(user: "Kurt", password: "x", authzid: "Ursel"), useStartTLS: false)
         XCTAssertEqual(
             login.receive(bytes("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")),
-            [.failed(.unavailable(reason: "Backend does not offer AUTHENTICATE PLAIN for an authorization identity."))])
+            [.failed(.unavailable(reason: "The mailbox server does not offer PLAIN for an authorization identity."))])
     }
 
     // MARK: Outcomes

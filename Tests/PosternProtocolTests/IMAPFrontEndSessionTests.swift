@@ -10,13 +10,14 @@ final class IMAPFrontEndSessionTests: XCTestCase {
         var frontEnd = IMAPFrontEnd(options: frontEndOptions())
         XCTAssertEqual(
             text(frontEnd.greeting()),
-            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID STARTTLS AUTH=PLAIN] Postern ready.\r\n")
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID STARTTLS AUTH=PLAIN AUTH=LOGIN] Postern ready.\r\n")
     }
 
     func testGreetingWhenTLSIsAlreadyActive() {
         var frontEnd = IMAPFrontEnd(options: frontEndOptions(starttlsOffered: true, tlsActive: true))
         XCTAssertEqual(
-            text(frontEnd.greeting()), "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN] Postern ready.\r\n")
+            text(frontEnd.greeting()),
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN AUTH=LOGIN] Postern ready.\r\n")
     }
 
     func testGreetingOnAStartTLSRequiredListenerDisablesLogin() {
@@ -31,20 +32,26 @@ final class IMAPFrontEndSessionTests: XCTestCase {
         var frontEnd = IMAPFrontEnd(
             options: frontEndOptions(starttlsOffered: false, tlsActive: true, tlsRequiredForLogin: true))
         XCTAssertEqual(
-            text(frontEnd.greeting()), "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN] Postern ready.\r\n")
+            text(frontEnd.greeting()),
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN AUTH=LOGIN] Postern ready.\r\n")
     }
 
     func testGreetingOnAPlaintextListener() {
         var frontEnd = IMAPFrontEnd(options: frontEndOptions(starttlsOffered: false))
         XCTAssertEqual(
-            text(frontEnd.greeting()), "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN] Postern ready.\r\n")
+            text(frontEnd.greeting()),
+            "* OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN AUTH=LOGIN] Postern ready.\r\n")
     }
 
     func testCapabilityCommand() {
         var frontEnd = makeFrontEnd()
         XCTAssertEqual(
             frontEnd.receive("a1 CAPABILITY\r\n"),
-            [send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID STARTTLS AUTH=PLAIN\r\na1 OK CAPABILITY completed.\r\n")])
+            [
+                send(
+                    "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID STARTTLS AUTH=PLAIN AUTH=LOGIN\r\na1 OK CAPABILITY completed.\r\n"
+                )
+            ])
         XCTAssertEqual(
             frontEnd.receive("a2 CAPABILITY x\r\n"), [send("a2 BAD CAPABILITY takes no arguments.\r\n")])
     }
@@ -121,7 +128,8 @@ final class IMAPFrontEndSessionTests: XCTestCase {
         XCTAssertEqual(frontEnd.tlsEstablished(), [], "the plaintext LOGIN and NOOP are never interpreted")
         XCTAssertEqual(
             frontEnd.receive("d CAPABILITY\r\n"),
-            [send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN\r\nd OK CAPABILITY completed.\r\n")])
+            [send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN AUTH=LOGIN\r\nd OK CAPABILITY completed.\r\n")]
+        )
     }
 
     func testNothingIsInterpretedBetweenStartTLSAndTheHandshake() {
@@ -145,7 +153,8 @@ final class IMAPFrontEndSessionTests: XCTestCase {
         XCTAssertEqual(frontEnd.tlsEstablished(), [])
         XCTAssertEqual(
             frontEnd.receive("b CAPABILITY\r\n"),
-            [send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN\r\nb OK CAPABILITY completed.\r\n")])
+            [send("* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID AUTH=PLAIN AUTH=LOGIN\r\nb OK CAPABILITY completed.\r\n")]
+        )
         XCTAssertEqual(
             frontEnd.receive("c LOGIN alice secret\r\n"), [loginAction("alice", "secret", mechanism: .login)])
     }

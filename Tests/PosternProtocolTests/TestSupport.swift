@@ -86,11 +86,11 @@ func backSend(_ text: String) -> BackEndAction { .send(bytes(text)) }
 /// Front-end options with the defaults most tests use: plaintext STARTTLS listener, logins allowed.
 func frontEndOptions(
     starttlsOffered: Bool = true, tlsActive: Bool = false, tlsRequiredForLogin: Bool = false,
-    maxLine: Int = 8192, maxLoginAttempts: Int = 3
+    maxLine: Int = 8192, maxLoginAttempts: Int = 3, mechanisms: [SASLMechanism] = SASLMechanism.defaults
 ) -> FrontEndOptions {
     FrontEndOptions(
         starttlsOffered: starttlsOffered, tlsActive: tlsActive, tlsRequiredForLogin: tlsRequiredForLogin,
-        maxLine: maxLine, maxLoginAttempts: maxLoginAttempts)
+        maxLine: maxLine, maxLoginAttempts: maxLoginAttempts, mechanisms: mechanisms)
 }
 
 /// A front end past its greeting.
@@ -103,7 +103,9 @@ func makeFrontEnd(_ options: FrontEndOptions = frontEndOptions()) -> IMAPFrontEn
 extension IMAPFrontEnd {
     /// Feeds a text from the client.
     mutating func receive(_ text: String) -> [FrontEndAction] { receive(bytes(text)) }
+}
 
+extension FrontEndMachine {
     /// Feeds `data` in chunks of the given sizes and collects every action.
     mutating func receive(_ data: [UInt8], chunkSizes: [Int]) -> [FrontEndAction] {
         chunked(data, sizes: chunkSizes).flatMap { receive($0) }

@@ -23,7 +23,7 @@ from harness.postern import Postern  # noqa: E402
 
 
 def pytest_sessionstart(session):
-    missing = [t for t in ("openssl", "curl") if shutil.which(t) is None]
+    missing = [t for t in ("openssl", "curl", "sieve-connect") if shutil.which(t) is None]
     if not os.access(DOVECOT, os.X_OK):
         missing.append(f"dovecot ({DOVECOT})")
     if missing:

@@ -75,7 +75,9 @@ def test_lookup_prints_the_backend_and_why(postern_factory, backends):
     assert out.returncode == 0, out.stderr
     map_path = p.plan.map_path
     line_no = next(i for i, line in enumerate(map_path.read_text().splitlines(), 1) if line.startswith("bob "))
-    assert out.stdout.strip() == f"bob: 127.0.0.2 ({map_path}:{line_no} (exact))", out.stdout
+    # The last line is the decision; the lines before it trace how it was reached.
+    assert out.stdout.strip().splitlines()[-1] == f"bob: 127.0.0.2 as bob ({map_path}:{line_no} (exact))", out.stdout
+    assert f"{map_path}: line {line_no} (exact) matches" in out.stdout
     unknown = subprocess.run([postern_bin(), "lookup", "-c", cfg, "nobody"], capture_output=True, text=True,
                              timeout=30)
     assert unknown.returncode == 2

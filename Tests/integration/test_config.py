@@ -64,6 +64,8 @@ BROKEN = [
     ("bad-backend-port", "    backend: {{ port: 143, tls: none }}", "    backend: {{ port: 0, tls: none }}", "port"),
     ("bad-min-version", '  min_version: "1.2"', '  min_version: "1.0"', "min_version"),
     ("missing-map-file", "  file: users.map", "  file: no-such.map", "file"),
+    ("bad-sasl-mechanism", "    tls: starttls", "    sasl: [plain, cram-md5]", "sasl[1]"),
+    ("managesieve-block-on-imap", "    tls: starttls", '    managesieve: {{ sieve: "fileinto" }}', "managesieve"),
     ("yaml-syntax", '    listen: ["127.0.0.1:{imaps}"]', '    listen: ["127.0.0.1:{imaps}"', None),
 ]
 

@@ -13,9 +13,12 @@ Everything started here is stopped by pid on Ctrl-C, SIGTERM or any exit.
 from __future__ import annotations
 
 import argparse
+import base64
 import imaplib
+import poplib
 import shutil
 import signal
+import socket
 import sys
 import time
 
@@ -32,19 +35,25 @@ STATE = REPO / ".state" / "demo"
 HOWTO = """
 Postern demo is running (config: etc/demo/postern.yaml, logs: .state/demo/).
 
-  backend DEMO-A  127.0.0.1:24143   (alice)
-  backend DEMO-B  127.0.0.2:24143   (bob)
+  backend DEMO-A  127.0.0.1: IMAP 24143, POP3 24110, ManageSieve 24190   (alice)
+  backend DEMO-B  127.0.0.2: the same ports                              (bob)
   users alice and bob, password "demo"
 
-Try:
+Try IMAP (1143 STARTTLS, 1993 implicit TLS):
   curl -k 'imaps://127.0.0.1:1993/INBOX;UID=1' -u alice:demo
   curl -k 'imaps://127.0.0.1:1993/INBOX;UID=1' -u bob:demo
   curl --cacert .state/demo/pki/ca.pem 'imap://127.0.0.1:1143/INBOX;UID=1' --ssl-reqd -u bob:demo
   openssl s_client -starttls imap -connect 127.0.0.1:1143 -CAfile .state/demo/pki/ca.pem
   openssl s_client -connect 127.0.0.1:1993 -tls1_2 -cipher DHE-RSA-AES256-GCM-SHA384
+POP3 (1110 STLS, 1995 implicit TLS):
+  curl --cacert .state/demo/pki/ca.pem pop3s://127.0.0.1:1995/1 -u alice:demo
+  curl --cacert .state/demo/pki/ca.pem pop3://127.0.0.1:1110/1 --ssl-reqd -u bob:demo
+  openssl s_client -starttls pop3 -connect 127.0.0.1:1110 -CAfile .state/demo/pki/ca.pem
+ManageSieve (14190, STARTTLS):
+  sieve-connect -s 127.0.0.1 -p 14190 -u alice --tlscafile .state/demo/pki/ca.pem --list
+  openssl s_client -starttls sieve -connect 127.0.0.1:14190 -CAfile .state/demo/pki/ca.pem
+Metrics:
   curl -s http://127.0.0.1:9143/metrics
-  The backends also serve POP3 (24110) and ManageSieve (24190); etc/demo/postern.yaml has
-  commented-out Postern listeners for them (1110, 1995, 14190).
 
 Ctrl-C stops everything. Postern's log follows:
 """
@@ -89,6 +98,39 @@ def follow_log(postern) -> None:
 
 def self_test(pki) -> None:
     ctx = pki.client_context()
+    # POP3 over implicit TLS (alice, DEMO-A) and STLS (bob, DEMO-B).
+    for user, marker, how in (("alice", "DEMO-A", "pop3s"), ("bob", "DEMO-B", "stls")):
+        if how == "pop3s":
+            p = poplib.POP3_SSL("127.0.0.1", 1995, context=ctx, timeout=15)
+        else:
+            p = poplib.POP3("127.0.0.1", 1110, timeout=15)
+            p.stls(context=ctx)
+        try:
+            p.user(user)
+            p.pass_(USERS[user])
+            _, lines, _ = p.top(1, 0)
+            if not any(marker.encode() in line for line in lines):
+                raise AssertionError(f"{user}: POP3 did not reach {marker}")
+            print(f"self-test: {user} via {how}: POP3 on {marker}")
+        finally:
+            p.quit()
+    # ManageSieve with STARTTLS: the capabilities, then AUTHENTICATE "PLAIN" and LISTSCRIPTS.
+    with socket.create_connection(("127.0.0.1", 14190), timeout=15) as raw:
+        f = raw.makefile("rb")
+        _sieve_until_status(f)
+        raw.sendall(b"STARTTLS\r\n")
+        if not _sieve_until_status(f).startswith(b"OK"):
+            raise AssertionError("ManageSieve STARTTLS refused")
+        tls = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+        f = tls.makefile("rb")
+        _sieve_until_status(f)
+        plain = base64.b64encode(b"\0alice\0" + USERS["alice"].encode()).decode()
+        tls.sendall(f'AUTHENTICATE "PLAIN" "{plain}"\r\nLISTSCRIPTS\r\nLOGOUT\r\n'.encode())
+        for what in ("AUTHENTICATE", "LISTSCRIPTS", "LOGOUT"):
+            status = _sieve_until_status(f)
+            if not status.startswith(b"OK"):
+                raise AssertionError(f"ManageSieve {what}: {status!r}")
+        print("self-test: alice via ManageSieve (STARTTLS): logged in, LISTSCRIPTS OK")
     for user, marker, how in (("alice", "DEMO-A", "imaps"), ("bob", "DEMO-B", "starttls")):
         if how == "imaps":
             m = imaplib.IMAP4_SSL("127.0.0.1", 1993, ssl_context=ctx, timeout=15)
@@ -105,6 +147,17 @@ def self_test(pki) -> None:
             print(f"self-test: {user} via {how}: {subject}")
         finally:
             m.logout()
+
+
+def _sieve_until_status(f, limit: int = 100) -> bytes:
+    """Read ManageSieve lines up to an OK/NO/BYE line; returns it."""
+    for _ in range(limit):
+        line = f.readline()
+        if not line:
+            raise AssertionError("ManageSieve connection closed")
+        if line.split(b" ", 1)[0].rstrip(b"\r\n") in (b"OK", b"NO", b"BYE"):
+            return line
+    raise AssertionError("too many ManageSieve lines")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,8 @@ class Dovecot:
 
     ``ssl=False`` makes a backend without TLS (no STARTTLS, no imaps/pop3s) for negative
     tests. ``extra_config`` is appended verbatim to the generated dovecot.conf.
+    ``oauth2_key`` (bytes) adds XOAUTH2 and OAUTHBEARER, validated locally by Dovecot's oauth2
+    passdb: HS256 JWTs signed with that key, whose ``sub`` is the user (see harness/oauth.py).
     Ports left as ``None`` are allocated (free on ``address``).
     """
 
@@ -75,6 +77,7 @@ class Dovecot:
     pop3s_port: int | None = None
     sieve_port: int | None = None
     extra_config: str = ""
+    oauth2_key: bytes | None = None
     start_timeout: float = 20.0
     proc: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _seq: int = field(default=0, init=False, repr=False)
@@ -203,7 +206,7 @@ mail_max_userip_connections = 100000
 # No delays for wrong passwords: every test client is the proxy at 127.0.0.1.
 auth_failure_delay = 0
 auth_cache_size = 0
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_key else ""}
 disable_plaintext_auth = no
 auth_verbose = yes
 auth_verbose_passwords = no
@@ -214,7 +217,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {s}/passwd
 }}
-userdb {{
+{self._oauth2_passdb()}userdb {{
   driver = passwd-file
   args = username_format=%u {s}/passwd
 }}
@@ -280,6 +283,35 @@ plugin {{
 {self.extra_config}
 """
 
+    @property
+    def oauth2_dir(self) -> Path:
+        return self.state_dir / "oauth2"
+
+    def _oauth2_passdb(self) -> str:
+        """The oauth2 passdb (Dovecot 2.3.11+ local JWT validation), after passwd-file."""
+        if not self.oauth2_key:
+            return ""
+        return f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {self.oauth2_dir}/dovecot-oauth2.conf.ext
+}}
+"""
+
+    def _write_oauth2(self) -> None:
+        """The validation key (base64, looked up as /shared/<azp>/<alg>/<kid>) and the passdb settings."""
+        import base64
+
+        if not self.oauth2_key:
+            return
+        keys = self.oauth2_dir / "keys"
+        (keys / "default" / "HS256").mkdir(parents=True, exist_ok=True)
+        (keys / "default" / "HS256" / "default").write_text(base64.b64encode(self.oauth2_key).decode())
+        (self.oauth2_dir / "dovecot-oauth2.conf.ext").write_text(
+            "introspection_mode = local\n"
+            f"local_validation_key_dict = fs:posix:prefix={keys}/\n"
+            "username_attribute = sub\n")
+
     def _mkdir_mail(self, path: Path) -> None:
         """Create ``path`` (under home/) and its missing parents owned by the mail user."""
         home_root = self.state_dir / "home"
@@ -301,6 +333,7 @@ plugin {{
             if run.is_symlink():
                 run.unlink()
             run.symlink_to(self.base_dir)
+        self._write_oauth2()
         (s / "passwd").write_text(self._passwd_text())
         os.chmod(s / "passwd", 0o600)
         for user in self.users:

@@ -40,6 +40,8 @@ ROUTES: dict[str, str] = {
     "bigb": "B",
     "soak": "A",
 }
+# The key the backends validate bearer tokens with (harness/oauth.py mints them).
+OAUTH2_KEY = b"postern-integration-test-hs256-key"
 BIG_SIZE = 8 * 1024 * 1024
 SOAK_SIZE = 1024 * 1024
 
@@ -144,7 +146,8 @@ def start_backends(state_dir: Path, pki, *, users: dict[str, str] | None = None,
                    routes: dict[str, str] | None = None, ssl: bool = True,
                    deliver_big: bool = True, markers: tuple[str, str] = (MARKER_A, MARKER_B),
                    hosts: tuple[str, str] = (HOST_A, HOST_B), ports: dict[str, int] | None = None,
-                   extra_config: str = "", cache_dir: Path | None = None) -> Backends:
+                   extra_config: str = "", cache_dir: Path | None = None,
+                   oauth2_key: bytes | None = OAUTH2_KEY) -> Backends:
     """Start backends A and B (same ports on two addresses) and deliver the standard mail.
 
     ``cache_dir`` (a directory kept for the whole test session) holds the big messages once;
@@ -158,7 +161,7 @@ def start_backends(state_dir: Path, pki, *, users: dict[str, str] | None = None,
     common = dict(users=users, pki=pki, ssl=ssl, imap_port=ports["imap"],
                   imaps_port=ports.get("imaps"), pop3_port=ports["pop3"],
                   pop3s_port=ports.get("pop3s"), sieve_port=ports["sieve"],
-                  extra_config=extra_config)
+                  extra_config=extra_config, oauth2_key=oauth2_key)
     a = Dovecot(state_dir / "backend-a", markers[0], address=hosts[0], **common)
     b = Dovecot(state_dir / "backend-b", markers[1], address=hosts[1], **common)
     be = Backends(a=a, b=b, users=users, routes=routes, dead_port=dead_port(HOST_A))
@@ -188,9 +191,12 @@ def start_backends(state_dir: Path, pki, *, users: dict[str, str] | None = None,
 
 # ----- Postern configs --------------------------------------------------------------------------
 def listener(name: str, protocol: str, port: int, tls: str, backend_port: int,
-             backend_tls: str = "none", host: str = "127.0.0.1") -> dict:
-    return {"name": name, "protocol": protocol, "listen": [f"{host}:{port}"], "tls": tls,
-            "backend": {"port": backend_port, "tls": backend_tls}}
+             backend_tls: str = "none", host: str = "127.0.0.1", sasl: list[str] | None = None) -> dict:
+    out = {"name": name, "protocol": protocol, "listen": [f"{host}:{port}"], "tls": tls,
+           "backend": {"port": backend_port, "tls": backend_tls}}
+    if sasl is not None:
+        out["sasl"] = sasl
+    return out
 
 
 @dataclass
@@ -213,7 +219,10 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
     """Build a Postern config for ``backends``; write its map file into ``state_dir``.
 
     Standard IMAP listeners (backend port = the backends' plain IMAP port, tls none):
-    ``imap`` (starttls), ``imaps`` (implicit), ``imap-req`` (starttls-required).
+    ``imap`` (starttls), ``imaps`` (implicit), ``imap-req`` (starttls-required). The same
+    parameter takes the POP3 and ManageSieve ones (backend port: the plain POP3 or sieve port):
+    ``pop3`` (starttls), ``pop3s`` (implicit), ``pop3-req`` (starttls-required), ``sieve``
+    (starttls), ``sieve-req`` (starttls-required).
     ``extra`` adds (or replaces) top-level keys, e.g. ``{"backends": [...]}``.
     """
     state_dir = Path(state_dir)
@@ -223,12 +232,19 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
         "imap": ("imap", "starttls"),
         "imaps": ("imap", "implicit"),
         "imap-req": ("imap", "starttls-required"),
+        "pop3": ("pop3", "starttls"),
+        "pop3s": ("pop3", "implicit"),
+        "pop3-req": ("pop3", "starttls-required"),
+        "sieve": ("managesieve", "starttls"),
+        "sieve-req": ("managesieve", "starttls-required"),
     }
+    backend_ports = {"imap": backends.imap_port, "pop3": backends.a.pop3_port,
+                     "managesieve": backends.a.sieve_port}
     ls: list[dict] = []
     for name in imap_listeners:
         proto, mode = std[name]
         ports[name] = free_port("127.0.0.1")
-        ls.append(listener(name, proto, ports[name], mode, backends.imap_port))
+        ls.append(listener(name, proto, ports[name], mode, backend_ports[proto]))
     for more in listeners or []:
         ls.append(more)
         ports[more["name"]] = int(more["listen"][0].rsplit(":", 1)[1])
