@@ -9,21 +9,25 @@ import Foundation
 #endif
 
 /// A host with an optional port, as split out of `host`, `host:port` or `[v6]:port`.
-struct HostPort: Equatable {
-    var host: String
-    var port: Int?
+public struct HostPort: Equatable, Sendable {
+    public var host: String
+    public var port: Int?
 }
 
 /// Why an address string was rejected, in words fit for a config issue.
-struct AddressProblem: Error, Equatable {
-    var message: String
+public struct AddressProblem: Error, Equatable, Sendable {
+    public var message: String
 }
 
-/// Parsing and checking of the address forms used in the config: `host:port`, `[v6]:port` and bare `host`.
-enum AddressSyntax {
-    /// Splits and checks an address. With `portRequired` false a bare host is accepted too;
-    /// a bracketed IPv6 address always needs its port.
-    static func parse(_ text: String, portRequired: Bool) -> Result<HostPort, AddressProblem> {
+/// The one parser of the address forms Postern reads (config keys and map values): `host:port`,
+/// `[v6]:port` and bare `host`.
+public enum AddressSyntax {
+    /// Splits and checks an address. With `portRequired` false a bare host is accepted too.
+    /// A bracketed IPv6 address needs its port unless `bareIPv6`, which also accepts an IPv6
+    /// address without brackets (map values, where no port can follow).
+    public static func parse(_ text: String, portRequired: Bool, bareIPv6: Bool = false)
+        -> Result<HostPort, AddressProblem>
+    {
         let expected = portRequired ? "host:port, IPv6 as [address]:port" : "host, host:port or [IPv6]:port"
         guard !text.isEmpty else { return .failure(AddressProblem(message: "empty address (expected \(expected))")) }
         let host: Substring
@@ -39,6 +43,7 @@ enum AddressSyntax {
                 return .failure(AddressProblem(message: "'\(host)' in '\(text)' is not a valid IPv6 address"))
             }
             guard !rest.isEmpty else {
+                if bareIPv6 && !portRequired { return .success(HostPort(host: String(host), port: nil)) }
                 return .failure(AddressProblem(message: "missing port in '\(text)' (expected [address]:port)"))
             }
             guard rest.first == ":" else {
@@ -48,6 +53,7 @@ enum AddressSyntax {
         } else {
             let colons = text.filter { $0 == ":" }.count
             if colons > 1 {
+                if bareIPv6 && !portRequired && isIPv6(text) { return .success(HostPort(host: text, port: nil)) }
                 return .failure(
                     AddressProblem(
                         message: "IPv6 addresses must be written in brackets, e.g. [::1]:1143 (got '\(text)')"))
@@ -80,7 +86,7 @@ enum AddressSyntax {
     }
 
     /// Whether `text` is a literal IPv6 address, optionally with a `%zone` suffix.
-    static func isIPv6(_ text: String) -> Bool {
+    public static func isIPv6(_ text: String) -> Bool {
         let address = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
         guard let first = address.first, address.count == 1 || !(address.last ?? "").isEmpty else { return false }
         var buffer = in6_addr()

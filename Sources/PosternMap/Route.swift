@@ -1,12 +1,5 @@
+import PosternConfig
 import Synchronization
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// One backend server as a map names it: a host, and a port when the map gives one.
 public struct BackendAddress: Sendable, Equatable, Hashable, CustomStringConvertible {
@@ -21,53 +14,12 @@ public struct BackendAddress: Sendable, Equatable, Hashable, CustomStringConvert
 
     /// Parses `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address; nil when malformed.
     ///
-    /// Host names are dot-separated labels of ASCII letters, digits, `-` and `_` (an IPv4 address is one);
-    /// IPv6 addresses must be valid (an `%zone` suffix is allowed); ports are 1...65535 in decimal digits.
+    /// The rules are the config's (`AddressSyntax`): host names are dot-separated ASCII labels, IPv6
+    /// addresses must be valid (a `%zone` suffix is allowed), ports are 1...65535 in decimal digits.
     public static func parse(_ text: some StringProtocol) -> BackendAddress? {
-        let text = String(text)
-        guard !text.isEmpty else { return nil }
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            guard isIPv6(host) else { return nil }
-            if rest.isEmpty { return BackendAddress(host: host) }
-            guard rest.hasPrefix(":"), let port = parsePort(rest.dropFirst()) else { return nil }
-            return BackendAddress(host: host, port: port)
-        }
-        let colons = text.filter { $0 == ":" }.count
-        if colons == 0 { return validHost(text) ? BackendAddress(host: text) : nil }
-        if colons > 1 { return isIPv6(text) ? BackendAddress(host: text) : nil }  // a bare IPv6 address
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard validHost(parts[0]), let port = parsePort(parts[1]) else { return nil }
-        return BackendAddress(host: String(parts[0]), port: port)
-    }
-
-    private static func parsePort(_ text: some StringProtocol) -> Int? {
-        guard !text.isEmpty, text.count <= 5, text.allSatisfy({ $0.isASCII && $0.isNumber }),
-            let port = Int(text), (1...65535).contains(port)
+        guard case .success(let parsed) = AddressSyntax.parse(String(text), portRequired: false, bareIPv6: true)
         else { return nil }
-        return port
-    }
-
-    /// Dot-separated labels of ASCII letters, digits, `-` and `_`, none empty (one trailing dot is allowed)
-    /// and none starting with `-`.
-    private static func validHost(_ text: some StringProtocol) -> Bool {
-        var labels = text.split(separator: ".", omittingEmptySubsequences: false)
-        if labels.count > 1, labels.last?.isEmpty == true { labels.removeLast() }
-        return !labels.isEmpty
-            && labels.allSatisfy { label in
-                !label.isEmpty && label.first != "-"
-                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-            }
-    }
-
-    /// A literal IPv6 address, optionally with a non-empty `%zone` suffix.
-    private static func isIPv6(_ text: String) -> Bool {
-        let parts = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = parts.first, parts.count == 1 || !(parts.last ?? "").isEmpty else { return false }
-        var buffer = in6_addr()
-        return inet_pton(AF_INET6, String(address), &buffer) == 1
+        return BackendAddress(host: parsed.host, port: parsed.port)
     }
 
     public var description: String {
