@@ -53,6 +53,13 @@ def recv_line(sock) -> bytes:
     return data
 
 
+def read_greeting(sock, sieve: bool) -> None:
+    """One line for IMAP and POP3; ManageSieve's capability block ends with an OK line."""
+    data = recv_line(sock)
+    while sieve and not any(line.startswith(b"OK") for line in data.splitlines()):
+        data += recv_line(sock)
+
+
 def fetch_big(sock, user: str, password: str) -> tuple[float, str]:
     """Log in, fetch UID 2 (8 MiB) and return (seconds, sha256 of the literal)."""
     f = sock.makefile("rb")
@@ -77,7 +84,7 @@ def fetch_big(sock, user: str, password: str) -> tuple[float, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--idle", type=int, default=2000, help="idle plaintext pre-login connections")
+    ap.add_argument("--idle", type=int, default=2000, help="idle plaintext pre-login connections per protocol")
     ap.add_argument("--tls", type=int, default=1000, help="idle implicit-TLS pre-login connections")
     ap.add_argument("--relay", type=int, default=300, help="idle logged-in sessions")
     ap.add_argument("--fetches", type=int, default=5, help="8 MiB fetches per path")
@@ -96,6 +103,7 @@ def main() -> int:
     proxy: Postern | None = None
     try:
         plan = world.postern_config(state / "postern", backends, pki,
+                                    imap_listeners=("imap", "imaps", "pop3", "sieve"),
                                     limits={"max_sessions": 20000, "login_timeout": 600})
         host = "127.0.0.1"
 
@@ -112,38 +120,32 @@ def main() -> int:
         print(f"postern {proxy.binary or ''} pid {pid}; backends: Dovecot on {backends.a.address} and {backends.b.address}")
         print(f"RSS at start: {rss_kib(pid)} KiB")
 
-        # --- idle plaintext pre-login -----------------------------------------------------
-        base = settle(pid)
+        # --- idle pre-login connections, per protocol, plaintext and TLS ---------------------
+        # (label, listener, TLS?, count): each connection is greeted and then left idle.
+        phases = [
+            ("IMAP plaintext", "imap", False, args.idle),
+            ("POP3 plaintext", "pop3", False, args.idle),
+            ("ManageSieve plaintext", "sieve", False, args.idle),
+            ("IMAP implicit TLS", "imaps", True, args.tls),
+        ]
         socks = []
-        t0 = time.monotonic()
-        for _ in range(args.idle):
-            s = socket.create_connection((host, plan.ports["imap"]), timeout=10)
-            recv_line(s)
-            socks.append(s)
-        after = settle(pid)
-        print(f"idle plaintext pre-login: {args.idle} connections in {time.monotonic() - t0:.1f} s, "
-              f"RSS {base} -> {after} KiB = {(after - base) / args.idle:.1f} KiB per session")
-        for s in socks:
-            s.close()
-        socks.clear()
-        proxy.wait_sessions(0, timeout=60)
-
-        # --- idle implicit TLS pre-login ---------------------------------------------------
-        proxy, pid = fresh()
-        base = settle(pid)
-        t0 = time.monotonic()
-        for _ in range(args.tls):
-            raw = socket.create_connection((host, plan.ports["imaps"]), timeout=10)
-            s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-            recv_line(s)
-            socks.append(s)
-        after = settle(pid)
-        print(f"idle TLS pre-login: {args.tls} handshakes in {time.monotonic() - t0:.1f} s, "
-              f"RSS {base} -> {after} KiB = {(after - base) / args.tls:.1f} KiB per session")
-        for s in socks:
-            s.close()
-        socks.clear()
-        proxy.wait_sessions(0, timeout=60)
+        for label, name, use_tls, count in phases:
+            proxy, pid = fresh()
+            base = settle(pid)
+            t0 = time.monotonic()
+            for _ in range(count):
+                s = socket.create_connection((host, plan.ports[name]), timeout=10)
+                if use_tls:
+                    s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+                read_greeting(s, sieve=name == "sieve")
+                socks.append(s)
+            after = settle(pid)
+            print(f"idle pre-login, {label}: {count} connections in {time.monotonic() - t0:.1f} s, "
+                  f"RSS {base} -> {after} KiB = {(after - base) / count:.1f} KiB per session")
+            for s in socks:
+                s.close()
+            socks.clear()
+            proxy.wait_sessions(0, timeout=60)
 
         # --- idle logged-in relay sessions, plaintext and TLS on the client side -------------
         user, password = "alice", world.USERS["alice"]
