@@ -235,10 +235,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
 
     private func backendFailed(_ reason: String) {
         lastFailure = reason
-        backend?.close()
-        accountBackendBytes()
-        backend = nil
-        backEndLogin = nil
+        closeBackend()
         switch phase {
         case .connecting:
             nextAddress()
@@ -487,11 +484,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         guard phase != .ended else { return }
         phase = .ended
         loginRequest = nil
-        accountBackendBytes()
-        if let backend {
-            backend.close()
-        }
-        backend = nil
+        closeBackend()
         if graceful { client.finish() } else { client.close() }
         shard.unregister(self)
         stats.sessionEnded(
