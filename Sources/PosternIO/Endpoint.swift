@@ -2,22 +2,6 @@ import Dispatch
 import Glibc
 import PosternTLS
 
-/// What an endpoint reports to its owner (a session), always on the endpoint's shard queue.
-public protocol EndpointDelegate: AnyObject {
-    /// An outgoing connection was established.
-    func endpointConnected(_ endpoint: Endpoint)
-    /// Bytes arrived (plaintext, after TLS). The buffer is only valid during the call.
-    func endpoint(_ endpoint: Endpoint, received bytes: UnsafeRawBufferPointer)
-    /// The peer finished sending (EOF or TLS close_notify).
-    func endpointReachedEOF(_ endpoint: Endpoint)
-    /// The connection failed (reset, hang-up, TLS error); the endpoint is closed already.
-    func endpoint(_ endpoint: Endpoint, failed error: IOError)
-    /// Everything queued was written.
-    func endpointDrained(_ endpoint: Endpoint)
-    /// The TLS handshake finished.
-    func endpointTLSEstablished(_ endpoint: Endpoint)
-}
-
 /// One non-blocking socket with its read and write DispatchSources, an output buffer, and an
 /// optional TLS engine between the socket and the owner.
 ///
@@ -26,10 +10,10 @@ public protocol EndpointDelegate: AnyObject {
 /// handlers (so they are armed first); a suspended source is resumed before it is cancelled; the fd
 /// is closed in the last cancel handler; a hang-up event (`data == 0`) is remembered so a paused
 /// endpoint reads to its end when it resumes; the shard timer polls paused sockets for errors.
-public final class Endpoint: @unchecked Sendable {
+public final class Endpoint: Connection, @unchecked Sendable {
     public let fd: Int32
     public let shard: EventShard
-    public weak var delegate: (any EndpointDelegate)?
+    public weak var delegate: (any ConnectionDelegate)?
     /// Bytes received and sent on the socket (ciphertext when TLS is on).
     public private(set) var bytesIn: UInt64 = 0
     public private(set) var bytesOut: UInt64 = 0
@@ -89,15 +73,30 @@ public final class Endpoint: @unchecked Sendable {
         do {
             if try engine.handshake() { shard.queue.async { self.tlsHandshakeFinished() } }
         } catch {
-            fail(IOError(error.message))
+            fail(IOError(.tlsHandshake, error.message))
             return
         }
         flushTLS()
     }
 
+    public func startTLS(context: TLSContext, serverName: String?) {
+        do {
+            startTLS(try TLSEngine(context: context, serverName: serverName))
+        } catch {
+            let message = error.message
+            shard.queue.async { self.fail(IOError(.tlsHandshake, message)) }
+        }
+    }
+
+    public var isHandshaking: Bool { tls.map { !$0.handshakeComplete } ?? false }
+
+    public var tlsInfo: TLSSessionInfo? { tls?.handshakeComplete == true ? tls?.sessionInfo : nil }
+
+    public var isClosed: Bool { closed }
+
     private func tlsHandshakeFinished() {
         guard !closed else { return }
-        delegate?.endpointTLSEstablished(self)
+        delegate?.connectionTLSEstablished(self)
     }
 
     // MARK: Reading
@@ -164,7 +163,7 @@ public final class Endpoint: @unchecked Sendable {
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
             if hangupSeen {
                 if socketIsDead() {
-                    fail(IOError("connection hung up", code: ECONNRESET))
+                    fail(IOError(.reset, "connection hung up", code: ECONNRESET))
                 } else {
                     hangupSeen = false
                 }
@@ -182,7 +181,7 @@ public final class Endpoint: @unchecked Sendable {
             return
         }
         guard let tls else {
-            delegate?.endpoint(self, received: raw)
+            delegate?.connection(self, received: raw)
             return
         }
         tls.feed(raw)
@@ -192,7 +191,7 @@ public final class Endpoint: @unchecked Sendable {
                 let done = try tls.handshake()
                 flushTLS()
                 guard done else { return }
-                delegate?.endpointTLSEstablished(self)
+                delegate?.connectionTLSEstablished(self)
                 if closed { return }
             }
             while !closed && !readEOF {
@@ -202,7 +201,7 @@ public final class Endpoint: @unchecked Sendable {
                 switch result {
                 case .data(let count):
                     shard.plaintextBuffer.withUnsafeBytes {
-                        delegate?.endpoint(self, received: UnsafeRawBufferPointer(rebasing: $0[..<count]))
+                        delegate?.connection(self, received: UnsafeRawBufferPointer(rebasing: $0[..<count]))
                     }
                 case .wantMore:
                     flushTLS()
@@ -215,7 +214,7 @@ public final class Endpoint: @unchecked Sendable {
             }
         } catch {
             flushTLS()
-            fail(IOError(error.message))
+            fail(IOError(wasComplete ? .tls : .tlsHandshake, error.message))
         }
     }
 
@@ -228,7 +227,7 @@ public final class Endpoint: @unchecked Sendable {
             close()
             return
         }
-        delegate?.endpointReachedEOF(self)
+        delegate?.connectionReachedEOF(self)
     }
 
     /// True when the socket reports an error or a full hang-up.
@@ -244,7 +243,7 @@ public final class Endpoint: @unchecked Sendable {
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&entry, 1, 0) == 1 else { return }
         if entry.revents & Int16(POLLERR) != 0 {
-            fail(IOError("connection reset while paused", code: ECONNRESET))
+            fail(IOError(.reset, "connection reset while paused", code: ECONNRESET))
         } else if entry.revents & Int16(POLLHUP) != 0 {
             hangupSeen = true
         }
@@ -261,7 +260,7 @@ public final class Endpoint: @unchecked Sendable {
             return false
         }
         connecting = false
-        delegate?.endpointConnected(self)
+        delegate?.connectionConnected(self)
         return !closed
     }
 
@@ -274,7 +273,7 @@ public final class Endpoint: @unchecked Sendable {
             do {
                 try tls.write(bytes)
             } catch {
-                fail(IOError(error.message))
+                fail(IOError(.tls, error.message))
                 return
             }
             flushTLS()
@@ -346,7 +345,7 @@ public final class Endpoint: @unchecked Sendable {
             startLinger()
             return
         }
-        delegate?.endpointDrained(self)
+        delegate?.connectionDrained(self)
     }
 
     private func armWrite() {
@@ -418,7 +417,7 @@ public final class Endpoint: @unchecked Sendable {
         guard !closed else { return }
         let delegate = self.delegate
         close()
-        delegate?.endpoint(self, failed: error)
+        delegate?.connection(self, failed: error)
     }
 
     /// Closes now. The fd is closed once both sources' cancel handlers ran.

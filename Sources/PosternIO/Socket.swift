@@ -50,7 +50,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         var result: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &result)
         guard rc == 0, let first = result else {
-            throw IOError("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+            throw IOError(.resolution, "cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(first) }
         var addresses: [SocketAddress] = []
@@ -66,20 +66,6 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         }
         return addresses
     }
-}
-
-/// An error from a socket call, with errno's text.
-public struct IOError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var code: Int32
-    public init(_ message: String, code: Int32 = 0) {
-        self.message = message
-        self.code = code
-    }
-    static func errno(_ what: String, _ code: Int32 = Glibc.errno) -> IOError {
-        IOError("\(what): \(String(cString: strerror(code)))", code: code)
-    }
-    public var description: String { message }
 }
 
 enum SocketOps {

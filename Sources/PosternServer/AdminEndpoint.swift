@@ -22,7 +22,7 @@ final class AdminEndpoint: Sendable {
 }
 
 /// One admin HTTP request: read the head (at most 8 KiB, 10 s), answer, close.
-final class AdminConnection: EndpointDelegate, ShardTickable, @unchecked Sendable {
+final class AdminConnection: ConnectionDelegate, ShardTickable, @unchecked Sendable {
     private let endpoint: Endpoint
     private let server: Server
     private var request: [UInt8] = []
@@ -40,7 +40,7 @@ final class AdminConnection: EndpointDelegate, ShardTickable, @unchecked Sendabl
         endpoint.shard.register(self)
     }
 
-    func endpoint(_ endpoint: Endpoint, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ endpoint: any Connection, received bytes: UnsafeRawBufferPointer) {
         guard !done else { return }
         request.append(contentsOf: bytes)
         if request.count > 8192 {
@@ -81,11 +81,11 @@ final class AdminConnection: EndpointDelegate, ShardTickable, @unchecked Sendabl
         endpoint.finish()
     }
 
-    func endpointReachedEOF(_ endpoint: Endpoint) { if !done { done = true; finish() } }
-    func endpoint(_ endpoint: Endpoint, failed error: IOError) { endpoint.shard.unregister(self) }
-    func endpointConnected(_ endpoint: Endpoint) {}
-    func endpointDrained(_ endpoint: Endpoint) {}
-    func endpointTLSEstablished(_ endpoint: Endpoint) {}
+    func connectionReachedEOF(_ endpoint: any Connection) { if !done { done = true; finish() } }
+    func connection(_ endpoint: any Connection, failed error: IOError) { self.endpoint.shard.unregister(self) }
+    func connectionConnected(_ endpoint: any Connection) {}
+    func connectionDrained(_ endpoint: any Connection) {}
+    func connectionTLSEstablished(_ endpoint: any Connection) {}
 
     func tick(now: UInt64) {
         if now > deadline && !done {

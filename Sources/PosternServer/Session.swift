@@ -8,7 +8,7 @@ import PosternTLS
 /// One client connection from accept to close: drives the protocol's front-end machine, routes the
 /// login through the map, logs in to the backend with the back-end machine, then splices the two
 /// endpoints with backpressure. Confined to its shard's queue; kept alive by the shard's registry.
-final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
+final class Session: ConnectionDelegate, ShardTickable, @unchecked Sendable {
     enum Phase: String {
         case tlsAccept, preauth, starttls, routing, connecting, backendLogin, relaying, ended
     }
@@ -255,7 +255,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         }
     }
 
-    func endpointConnected(_ endpoint: Endpoint) {
+    func connectionConnected(_ endpoint: any Connection) {
         guard endpoint === backend, phase == .connecting, let request = loginRequest else { return }
         phase = .backendLogin
         if let label = tryingBackend { runtime.recordConnectSuccess(label) }
@@ -367,7 +367,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
 
     // MARK: Endpoint events
 
-    func endpoint(_ endpoint: Endpoint, received bytes: UnsafeRawBufferPointer) {
+    func connection(_ endpoint: any Connection, received bytes: UnsafeRawBufferPointer) {
         if endpoint === client {
             switch phase {
             case .relaying:
@@ -397,7 +397,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         }
     }
 
-    func endpointDrained(_ endpoint: Endpoint) {
+    func connectionDrained(_ endpoint: any Connection) {
         if endpoint === client {
             backend?.resumeReading()
         } else if endpoint === backend, phase == .relaying {
@@ -405,7 +405,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         }
     }
 
-    func endpointTLSEstablished(_ endpoint: Endpoint) {
+    func connectionTLSEstablished(_ endpoint: any Connection) {
         if endpoint === client {
             clientTLSInfo = client.tls?.sessionInfo
             switch phase {
@@ -426,7 +426,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         }
     }
 
-    func endpointReachedEOF(_ endpoint: Endpoint) {
+    func connectionReachedEOF(_ endpoint: any Connection) {
         if endpoint === client {
             clientEOF = true
             if phase == .relaying, let backend {
@@ -444,7 +444,7 @@ final class Session: EndpointDelegate, ShardTickable, @unchecked Sendable {
         }
     }
 
-    func endpoint(_ endpoint: Endpoint, failed error: IOError) {
+    func connection(_ endpoint: any Connection, failed error: IOError) {
         if endpoint === client {
             end(outcome: phase == .relaying ? "client-reset" : "client-error", detail: error.message)
         } else if endpoint === backend {
