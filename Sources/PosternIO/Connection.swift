@@ -31,6 +31,9 @@ public protocol Connection: AnyObject {
     var tlsInfo: TLSSessionInfo? { get }
     /// True once the connection is closed (by either side, or by `close`).
     var isClosed: Bool { get }
+    /// The hard cap on queued output (TLS records OpenSSL makes by itself included); a write that would
+    /// go over it fails the connection with `IOError.Kind.outputOverflow`.
+    var maxQueuedBytes: Int { get set }
     /// The remote address, if connected.
     var peerAddress: SocketAddress? { get }
 

@@ -94,6 +94,9 @@ public final class Endpoint: Connection, @unchecked Sendable {
 
     public var isClosed: Bool { closed }
 
+    /// Enforcement lands with the session-engine work; the value is kept for it.
+    public var maxQueuedBytes: Int = 1 << 20
+
     private func tlsHandshakeFinished() {
         guard !closed else { return }
         delegate?.connectionTLSEstablished(self)

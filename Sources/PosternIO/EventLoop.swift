@@ -24,14 +24,16 @@ public final class EventShard: @unchecked Sendable {
     private var tickables: [ObjectIdentifier: any ShardTickable] = [:]
     private var timer: (any DispatchSourceTimer)?
 
-    init(index: Int, readBufferSize: Int) {
+    /// A shard with its own serial queue. `EventLoop` starts its timer; a unit test may leave it stopped.
+    public init(index: Int, readBufferSize: Int) {
         self.index = index
         self.queue = DispatchQueue(label: "postern.shard.\(index)")
         self.readBuffer = [UInt8](repeating: 0, count: readBufferSize)
         self.plaintextBuffer = [UInt8](repeating: 0, count: readBufferSize)
     }
 
-    func start() {
+    /// Starts the once-a-second housekeeping timer.
+    public func start() {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
         timer.setEventHandler { [unowned self] in self.housekeeping() }

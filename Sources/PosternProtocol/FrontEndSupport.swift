@@ -12,6 +12,11 @@ public struct FrontEndOptions: Sendable, Equatable {
     public var maxLoginAttempts: Int
     /// Invalid commands tolerated before the connection is closed.
     public var maxBadCommands: Int = 10
+    /// Commands before login that are not a login (CAPABILITY, NOOP, ID, CAPA, STARTTLS, ...) allowed on one
+    /// connection; over it the protocol's farewell and a close (`limits.max_preauth_commands`).
+    public var maxPreauthCommands: Int = 50
+    /// Commands handled per `receive` or `resume` call; past it the machine answers `.yield`.
+    public var maxCommandsPerCall: Int = 32
     /// The SASL mechanisms offered, in the order they are advertised.
     public var mechanisms: [SASLMechanism]
 

@@ -42,6 +42,9 @@ public struct IMAPFrontEnd: FrontEndMachine, Sendable {
     }
 
     public func timeoutMessage() -> [UInt8] { Array("* BYE Login timeout.\r\n".utf8) }
+    // Placeholder until the shared front-end machine lands (session-engine issue).
+    public mutating func resume() -> [FrontEndAction] { [] }
+    public var closeReason: FrontEndCloseReason? { nil }
     public func shutdownMessage() -> [UInt8] { Array("* BYE Server shutting down.\r\n".utf8) }
 
     public mutating func receive(_ bytes: [UInt8]) -> [FrontEndAction] {

@@ -99,8 +99,27 @@ public enum FrontEndAction: Sendable, Equatable {
     case login(LoginRequest)
     /// Login done: splice the connections, first forwarding these bytes the client pipelined.
     case relay(pipelined: [UInt8])
-    /// Close the connection once what was queued is sent.
+    /// Close the connection once what was queued is sent (`FrontEndMachine.closeReason` says why).
     case close
+    /// The machine stopped at its per-call command cap with complete commands still buffered: call
+    /// `resume()` on a later turn of the queue, so one client yields to the others.
+    case yield
+}
+
+/// Why a front-end machine asked to close the connection.
+public enum FrontEndCloseReason: String, Sendable, Equatable {
+    /// The client said goodbye (LOGOUT, QUIT).
+    case logout
+    /// Too many failed logins on the connection.
+    case tooManyLoginFailures = "too-many-login-failures"
+    /// Too many invalid commands.
+    case tooManyBadCommands = "too-many-bad-commands"
+    /// More commands before login than `max_preauth_commands` allows.
+    case preauthBudgetExceeded = "preauth-commands-exceeded"
+    /// A command line far over the limit.
+    case lineTooLong = "line-too-long"
+    /// Input the reader cannot recover from.
+    case unrecoverable
 }
 
 /// What a back-end login state machine asks its session to do.
@@ -147,6 +166,10 @@ public protocol FrontEndMachine {
     func timeoutMessage() -> [UInt8]
     /// The words to send before closing because the server stops.
     func shutdownMessage() -> [UInt8]
+    /// Goes on with buffered commands after a `.yield`.
+    mutating func resume() -> [FrontEndAction]
+    /// Why the machine asked to close, once it did.
+    var closeReason: FrontEndCloseReason? { get }
 }
 
 /// A socket-free state machine that logs in to a backend on the client's behalf.

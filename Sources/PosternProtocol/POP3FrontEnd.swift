@@ -40,6 +40,9 @@ public struct POP3FrontEnd: FrontEndMachine, Sendable {
 
     public mutating func greeting() -> [UInt8] { reply("+OK Postern ready.") }
     public func timeoutMessage() -> [UInt8] { reply("-ERR Disconnected: login timeout.") }
+    // Placeholder until the shared front-end machine lands (session-engine issue).
+    public mutating func resume() -> [FrontEndAction] { [] }
+    public var closeReason: FrontEndCloseReason? { nil }
     public func shutdownMessage() -> [UInt8] { reply("-ERR Disconnected: server shutting down.") }
 
     public mutating func receive(_ bytes: [UInt8]) -> [FrontEndAction] {

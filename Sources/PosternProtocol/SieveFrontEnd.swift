@@ -61,6 +61,9 @@ public struct SieveFrontEnd: FrontEndMachine, Sendable {
 
     public mutating func greeting() -> [UInt8] { Array((capabilities + "OK \"Postern ready.\"\r\n").utf8) }
     public func timeoutMessage() -> [UInt8] { reply("BYE \"Login timeout.\"") }
+    // Placeholder until the shared front-end machine lands (session-engine issue).
+    public mutating func resume() -> [FrontEndAction] { [] }
+    public var closeReason: FrontEndCloseReason? { nil }
     public func shutdownMessage() -> [UInt8] { reply("BYE \"Server shutting down.\"") }
 
     public mutating func receive(_ bytes: [UInt8]) -> [FrontEndAction] {

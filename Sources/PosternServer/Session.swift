@@ -127,6 +127,8 @@ final class Session: ConnectionDelegate, ShardTickable, @unchecked Sendable {
                 beginRelay(pipelined: pipelined)
             case .close:
                 end(outcome: outcomeForClose(), graceful: true)
+            case .yield:
+                break
             }
         }
     }
