@@ -83,6 +83,22 @@ let package = Package(
             dependencies: ["PosternTLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Structured log lines (text, logfmt, JSON) with every value escaped; a level changeable at run time.
+        .target(
+            name: "PosternLog",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // The admin API's HTTP/1.1 plumbing: a bounded request parser, a response builder, token checks.
+        .target(
+            name: "PosternAdmin",
+            swiftSettings: strict
+        ),
+        // Process life: systemd notify, pid file, RLIMIT_NOFILE, privilege drop, build info.
+        .target(
+            name: "PosternProcess",
+            swiftSettings: strict
+        ),
         // Sessions: wires protocol, TLS, map and I/O together; admin endpoint; reload.
         .target(
             name: "PosternServer",
@@ -97,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "postern",
             dependencies: [
-                "PosternServer", "PosternConfig", "PosternMap", "PosternImport",
+                "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,5 +125,11 @@ let package = Package(
             name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
             swiftSettings: strict),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+        .testTarget(
+            name: "PosternLogTests",
+            dependencies: ["PosternLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .testTarget(name: "PosternAdminTests", dependencies: ["PosternAdmin"], swiftSettings: strict),
+        .testTarget(name: "PosternProcessTests", dependencies: ["PosternProcess"], swiftSettings: strict),
     ]
 )

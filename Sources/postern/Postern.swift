@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PosternConfig
 import PosternMap
+import PosternProcess
 import PosternServer
 
 /// The `postern` command line: run the proxy, check a config, or ask the map about a user.
@@ -11,6 +12,7 @@ struct Postern: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postern",
         abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
+        version: BuildInfo.version,
         subcommands: [Run.self, CheckConfig.self, Lookup.self, ImportPerdition.self, BenchLookup.self],
         defaultSubcommand: Run.self)
 }
