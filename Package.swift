@@ -83,11 +83,18 @@ let package = Package(
             dependencies: ["PosternTLS", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Abuse control without I/O: connection limits and login throttling, shared across shards.
+        .target(
+            name: "PosternGuard",
+            dependencies: ["PosternConfig", "PosternMap"],
+            swiftSettings: strict
+        ),
         // Sessions: wires protocol, TLS, map and I/O together; admin endpoint; reload.
         .target(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
+                "PosternGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -109,5 +116,8 @@ let package = Package(
             name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
             swiftSettings: strict),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+        .testTarget(
+            name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap"],
+            swiftSettings: strict),
     ]
 )
