@@ -45,13 +45,3 @@ public enum ProxyHeaderError: Error, Sendable, Equatable, CustomStringConvertibl
         }
     }
 }
-
-/// What ``ProxyHeaderParser`` made of the bytes received so far.
-public enum ProxyParseResult: Sendable, Equatable {
-    /// Everything so far is a valid beginning; read more (within the header deadline).
-    case needMore
-    /// A complete header, taking the first `consumed` bytes; the rest is the client's own data.
-    case header(ProxyHeader, consumed: Int)
-    /// Not acceptable: drop the connection.
-    case invalid(ProxyHeaderError)
-}
