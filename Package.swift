@@ -99,11 +99,18 @@ let package = Package(
             name: "PosternProcess",
             swiftSettings: strict
         ),
+        // Abuse control without I/O: connection limits and login throttling, shared across shards.
+        .target(
+            name: "PosternGuard",
+            dependencies: ["PosternConfig", "PosternMap"],
+            swiftSettings: strict
+        ),
         // Sessions: wires protocol, TLS, map and I/O together; admin endpoint; reload.
         .target(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
+                "PosternGuard",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -131,5 +138,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "PosternAdminTests", dependencies: ["PosternAdmin"], swiftSettings: strict),
         .testTarget(name: "PosternProcessTests", dependencies: ["PosternProcess"], swiftSettings: strict),
+        .testTarget(
+            name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap"],
+            swiftSettings: strict),
     ]
 )

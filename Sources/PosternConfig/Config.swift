@@ -78,11 +78,15 @@ public struct ListenerConfig: Sendable, Equatable {
     public var sasl: [SASLMechanismName]
     /// What a ManageSieve listener announces (`managesieve:`); nil elsewhere.
     public var manageSieve: ManageSieveSettings?
+    /// Who may put a PROXY header in front of the client (`proxy_protocol:`); nil: nobody.
+    public var proxyProtocol: ProxyProtocolConfig?
     public init(
         name: String, proto: MailProtocol, listen: [SocketAddressSpec], tls: ListenerTLSMode,
         backend: BackendEndpointConfig, tlsSettings: ServerTLSConfig? = nil,
-        sasl: [SASLMechanismName] = SASLMechanismName.defaults, manageSieve: ManageSieveSettings? = nil
+        sasl: [SASLMechanismName] = SASLMechanismName.defaults, manageSieve: ManageSieveSettings? = nil,
+        proxyProtocol: ProxyProtocolConfig? = nil
     ) {
+        self.proxyProtocol = proxyProtocol
         self.name = name
         self.proto = proto
         self.listen = listen
@@ -118,9 +122,15 @@ public struct ManageSieveSettings: Sendable, Equatable {
 public struct BackendEndpointConfig: Sendable, Equatable {
     public var port: Int
     public var tls: BackendTLSMode
-    public init(port: Int, tls: BackendTLSMode) {
+    /// A PROXY header to send first (`send_proxy:`).
+    public var sendProxy: SendProxyMode
+    /// Tell the backend the client's address (IMAP `ID`, POP3/ManageSieve `XCLIENT`) (`forward_client:`).
+    public var forwardClient: Bool
+    public init(port: Int, tls: BackendTLSMode, sendProxy: SendProxyMode = .none, forwardClient: Bool = false) {
         self.port = port
         self.tls = tls
+        self.sendProxy = sendProxy
+        self.forwardClient = forwardClient
     }
 }
 
@@ -135,7 +145,50 @@ public struct Limits: Sendable, Equatable {
     public var maxLine: Int = 8192
     /// Relay buffer per direction, in bytes; reads pause when it is full.
     public var bufferSize: Int = 65536
-    /// Most sessions at once; further connections are refused with a protocol error.
-    public var maxSessions: Int = 10000
+    /// Most client connections at once (`max_connections`, alias `max_sessions`); further ones are refused.
+    public var maxConnections: Int = 10000
+    /// Most connections from one client address (IPv6: one /64); nil: no limit.
+    public var maxConnectionsPerIP: Int? = nil
+    /// Most connections from one client address (IPv6: one /64) that have not logged in; nil: no limit.
+    public var maxPreauthPerIP: Int? = nil
+    /// Most logged-in sessions of one user name at once; nil: no limit.
+    public var maxSessionsPerUser: Int? = nil
+    /// Time allowed for a client's TLS handshake (implicit TLS or after STARTTLS).
+    public var tlsHandshakeTimeout: Double = 10
+    /// The delay before the next answer to a client address after a failed login.
+    public var authFailureDelay: AuthFailureDelay = AuthFailureDelay()
+    /// Client networks exempt from login throttling and from the per-address limits (e.g. a webmail host).
+    public var trustedNetworks: NetworkSet = NetworkSet()
     public init() {}
+
+    /// The schema v1 name of `maxConnections`.
+    public var maxSessions: Int {
+        get { maxConnections }
+        set { maxConnections = newValue }
+    }
+}
+
+/// `limits.auth_failure_delay`: the first delay after a failed login, doubled per further failure up to `max`.
+public struct AuthFailureDelay: Sendable, Equatable {
+    /// Seconds; 0 turns login throttling off.
+    public var initial: Double = 2
+    public var max: Double = 15
+    public init(initial: Double = 2, max: Double = 15) {
+        self.initial = initial
+        self.max = max
+    }
+}
+
+/// A listener's `proxy_protocol:` block: who may send a PROXY header (v1 or v2) in front of the client.
+public struct ProxyProtocolConfig: Sendable, Equatable {
+    /// Connections from these networks must start with a PROXY header; connections from elsewhere are refused.
+    public var acceptFrom: NetworkSet
+    public init(acceptFrom: NetworkSet) {
+        self.acceptFrom = acceptFrom
+    }
+}
+
+/// A listener backend's `send_proxy:`: the PROXY header sent to the backend before anything else.
+public enum SendProxyMode: String, Sendable, Equatable, CaseIterable {
+    case none, v1, v2
 }

@@ -4,10 +4,11 @@ import Yams
 /// The `server` and `limits` blocks of the schema.
 extension SchemaWalker {
     static let serverKeys = ["workers", "admin_listen", "log_level"]
-    static let limitKeys = [
-        "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
-        "max_sessions",
-    ]
+    static let limitKeys =
+        [
+            "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
+            "max_sessions",
+        ] + guardLimitKeys
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     /// Most event-loop queues `server.workers` may ask for.
     static let maxWorkers = 1024
@@ -60,6 +61,7 @@ extension SchemaWalker {
         integer("max_line", 512...1_048_576, into: &limits.maxLine)
         integer("buffer_size", 4096...16_777_216, into: &limits.bufferSize)
         integer("max_sessions", 1...Int.max, into: &limits.maxSessions)
+        readGuardLimits(reader, into: &limits)
         return limits
     }
 

@@ -17,6 +17,8 @@ public struct MapConfig: Sendable, Equatable {
     public var cache: MapCacheConfig = MapCacheConfig()
     public var username: UsernameConfig = UsernameConfig()
     public var breaker: BreakerConfig = BreakerConfig()
+    /// The only backends a route may name (`allowed_backends:`); nil: any.
+    public var allowedBackends: AllowedBackends? = nil
     public init() {}
 
     /// The first map file (the schema v1 form); setting it replaces the list.

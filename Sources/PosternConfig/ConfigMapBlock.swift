@@ -5,6 +5,7 @@ import Yams
 extension SchemaWalker {
     static let mapKeys = [
         "file", "regex", "regex_match", "ldap", "order", "default", "hashing", "cache", "username", "breaker",
+        "allowed_backends",
     ]
     static let cacheKeys = ["ttl", "negative_ttl", "stale_ttl", "size"]
     static let breakerKeys = ["failures", "backoff"]
@@ -41,14 +42,21 @@ extension SchemaWalker {
         if let value = reader.optional("order") {
             config.order = readOrder(value, path: reader.path("order"))
         }
+        var defaults: [(text: String, node: Node, path: String)] = []
         if let value = reader.optional("default") {
             for item in stringList(value, path: reader.path("default")) {
                 guard let text = collector.text(item.node, item.path) else { continue }
                 switch AddressSyntax.parse(text, portRequired: false) {
-                case .success: config.defaultServers.append(text)
+                case .success:
+                    config.defaultServers.append(text)
+                    defaults.append((text, item.node, item.path))
                 case .failure(let problem): collector.report(item.path, at: item.node, problem.message)
                 }
             }
+        }
+        if let value = reader["allowed_backends"] {
+            config.allowedBackends = readAllowedBackends(value, path: reader.path("allowed_backends"))
+            if let allowed = config.allowedBackends { checkDefaults(defaults, against: allowed) }
         }
         if let value = reader.optional("hashing"),
             let method = collector.choice(value, reader.path("hashing"), as: HashingMethod.self)

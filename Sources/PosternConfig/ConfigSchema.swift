@@ -9,8 +9,11 @@ struct SchemaWalker {
     let baseDirectory: String
 
     static let rootKeys = ["server", "listeners", "tls", "backend_tls", "backends", "map", "limits"]
-    static let listenerKeys = ["name", "protocol", "listen", "tls", "tls_settings", "backend", "sasl", "managesieve"]
-    static let backendKeys = ["port", "tls"]
+    static let listenerKeys = [
+        "name", "protocol", "listen", "tls", "tls_settings", "backend", "sasl", "managesieve",
+        "proxy_protocol",
+    ]
+    static let backendKeys = ["port", "tls", "send_proxy", "forward_client"]
 
     /// What one `listeners:` entry yielded, including the nodes needed for checks across listeners.
     struct ListenerDraft {
@@ -26,12 +29,14 @@ struct SchemaWalker {
         var tlsSettingsKeyNode: Node?
         var sasl: [SASLMechanismName]? = SASLMechanismName.defaults
         var manageSieve: ManageSieveSettings?
+        var proxyProtocol: ProxyProtocolConfig?
 
         var config: ListenerConfig? {
             guard let name, let proto, let tls, let backend, let sasl else { return nil }
             return ListenerConfig(
                 name: name, proto: proto, listen: addresses.map(\.spec), tls: tls, backend: backend,
-                tlsSettings: tlsSettings, sasl: sasl, manageSieve: manageSieve)
+                tlsSettings: tlsSettings, sasl: sasl, manageSieve: manageSieve,
+                proxyProtocol: proxyProtocol)
         }
     }
 
@@ -133,6 +138,10 @@ struct SchemaWalker {
             readBackend($0, path: reader.path("backend"), owner: reader.keyNode("backend"))
         }
         readLoginSettings(reader, into: &draft)
+        if let value = reader["proxy_protocol"] {
+            draft.proxyProtocol = readProxyProtocol(
+                value, path: reader.path("proxy_protocol"), owner: reader.keyNode("proxy_protocol"))
+        }
         return draft
     }
 
@@ -174,8 +183,16 @@ struct SchemaWalker {
         if let node = reader.optional("tls") {
             tls = collector.choice(node, reader.path("tls"), as: BackendTLSMode.self)
         }
-        guard let port, let tls else { return nil }
-        return BackendEndpointConfig(port: port, tls: tls)
+        var sendProxy: SendProxyMode? = SendProxyMode.none
+        if let node = reader.optional("send_proxy") {
+            sendProxy = collector.choice(node, reader.path("send_proxy"), as: SendProxyMode.self)
+        }
+        var forwardClient: Bool? = false
+        if let node = reader.optional("forward_client") {
+            forwardClient = collector.boolean(node, reader.path("forward_client"))
+        }
+        guard let port, let tls, let sendProxy, let forwardClient else { return nil }
+        return BackendEndpointConfig(port: port, tls: tls, sendProxy: sendProxy, forwardClient: forwardClient)
     }
 
     /// Unique names, unique listen addresses, and a `tls:` block wherever a listener offers TLS.

@@ -1,7 +1,11 @@
+import PosternConfig
+
 /// The whole routing decision for a login name: the lookup key, the sources (behind the cache), the
 /// default servers placed by consistent hashing, and the name to log in with at the backend.
 ///
-/// Its `lookup` takes the client's login name and returns a route whose `backendUser` is always set.
+/// Its `lookup` takes the client's login name and returns a route whose `backendUser` is always set. A
+/// route naming a backend outside `allowedBackends` (from any source, defaults included) is refused by
+/// throwing ``RouteRefused``.
 public struct MapDirector: UserMap {
     public let policy: UsernamePolicy
     /// The sources in order, possibly behind a cache.
@@ -11,11 +15,17 @@ public struct MapDirector: UserMap {
     /// Names of the sources, for the decision trace.
     public let sourceNames: [String]
     public let hashingName: String
+    /// `map.allowed_backends`: a route naming any other backend is refused; nil allows any.
+    public let allowedBackends: AllowedBackends?
+    /// Told of each route refused by `allowedBackends`.
+    public let refusals: MapRefusalSink
 
     public init(
         policy: UsernamePolicy, sources: any UserMap, sourceNames: [String], placement: (any ServerPlacement)?,
-        hashingName: String = "rendezvous"
+        hashingName: String = "rendezvous", allowedBackends: AllowedBackends? = nil, refusals: MapRefusalSink = .none
     ) {
+        self.allowedBackends = allowedBackends
+        self.refusals = refusals
         self.policy = policy
         self.sources = sources
         self.sourceNames = sourceNames
@@ -43,6 +53,12 @@ public struct MapDirector: UserMap {
         guard var route else {
             query.note("no backend: unknown user")
             return nil
+        }
+        if let allowedBackends, let outside = route.servers.first(where: { !allowedBackends.permits(host: $0.host) }) {
+            let refusal = MapRefusal(source: route.reason, reason: .backendNotAllowed(outside))
+            query.note("\(refusal)")
+            refusals.report(refusal)
+            throw RouteRefused(refusal)
         }
         if policy.config.fromMap, let mapUser = route.backendUser, !mapUser.isEmpty {
             query.note("backend login name '\(mapUser)' (given by the map)")

@@ -43,7 +43,8 @@ final class PosixRegex: @unchecked Sendable {
 ///
 /// The regex is POSIX extended and ends at the first `:`; the value is `[user@]host[:port]` (several
 /// allowed) where `$0`...`$9` stand for the match and its groups. As in Perdition, the text of the user
-/// name before the match is kept in front of the value (anchor with `^` to avoid that).
+/// name before the match is kept in front of the value (anchor with `^` to avoid that). Text taken from
+/// the name must be free of separators and control characters, or the rule does not match.
 public struct RegexMap: UserMap {
     /// One rule.
     struct Rule: Sendable {
@@ -55,9 +56,13 @@ public struct RegexMap: UserMap {
     public let path: String
     public let matchOrder: RegexMatchOrder
     let rules: [Rule]
+    /// Told of each rule skipped because its substitution was unsafe.
+    public let refusalSink: MapRefusalSink
 
     /// Reads and compiles a rules file.
-    public init(path: String, matchOrder: RegexMatchOrder = .first) throws(FileMap.ParseError) {
+    public init(
+        path: String, matchOrder: RegexMatchOrder = .first, refusals: MapRefusalSink = .none
+    ) throws(FileMap.ParseError) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -65,12 +70,15 @@ public struct RegexMap: UserMap {
             throw FileMap.ParseError(
                 path: path, line: 0, message: "cannot read the regex map: \(error.localizedDescription)")
         }
-        try self.init(text: text, path: path, matchOrder: matchOrder)
+        try self.init(text: text, path: path, matchOrder: matchOrder, refusals: refusals)
     }
 
     /// Parses rules text; `path` names it in errors and reasons.
-    public init(text: String, path: String, matchOrder: RegexMatchOrder = .first) throws(FileMap.ParseError) {
+    public init(
+        text: String, path: String, matchOrder: RegexMatchOrder = .first, refusals: MapRefusalSink = .none
+    ) throws(FileMap.ParseError) {
         self.path = path
+        self.refusalSink = refusals
         self.matchOrder = matchOrder
         var rules: [Rule] = []
         let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
@@ -101,34 +109,67 @@ public struct RegexMap: UserMap {
     public var count: Int { rules.count }
 
     /// The expanded value of the winning rule for `user`, and its line; nil when no rule matches.
+    ///
+    /// A rule whose substituted text (a `$N` group, or the text before an unanchored match) carries a
+    /// separator or control character (see ``MapSubstitution``) counts as not matching.
     public func value(for user: String) -> (text: String, line: Int)? {
+        evaluate(user).value
+    }
+
+    /// The winning rule's value, and the rules skipped on the way because their substitution was unsafe.
+    func evaluate(_ user: String) -> (value: (text: String, line: Int)?, refusals: [MapRefusal]) {
         let ordered = matchOrder == .first ? rules : rules.reversed()
         let bytes = Array(user.utf8)
-        for rule in ordered {
+        var refusals: [MapRefusal] = []
+        // regexec sees a C string: a NUL would hide the rest of the name from every rule.
+        if bytes.contains(0) {
+            let refusals = ordered.prefix(1).map { refusal($0, group: nil, .controlCharacter(0)) }
+            return (nil, refusals)
+        }
+        rules: for rule in ordered {
             guard let groups = rule.regex.match(user), let whole = groups[0] else { continue }
             var out = Array(bytes[..<whole.lowerBound])
+            if let problem = MapSubstitution.problem(inBytes: out) {
+                refusals.append(refusal(rule, group: nil, problem))
+                continue
+            }
             let template = Array(rule.template.utf8)
             var index = 0
             while index < template.count {
                 let byte = template[index]
                 if byte == UInt8(ascii: "$"), index + 1 < template.count,
-                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(template[index + 1]),
-                    let group = groups[Int(template[index + 1] - UInt8(ascii: "0"))]
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(template[index + 1])
                 {
-                    out += bytes[group]
-                    index += 2
-                } else {
-                    out.append(byte)
-                    index += 1
+                    let number = Int(template[index + 1] - UInt8(ascii: "0"))
+                    if let group = groups[number] {
+                        if let problem = MapSubstitution.problem(inBytes: bytes[group]) {
+                            refusals.append(refusal(rule, group: number, problem))
+                            continue rules
+                        }
+                        out += bytes[group]
+                        index += 2
+                        continue
+                    }
                 }
+                out.append(byte)
+                index += 1
             }
-            return (String(decoding: out, as: UTF8.self), rule.line)
+            return ((String(decoding: out, as: UTF8.self), rule.line), refusals)
         }
-        return nil
+        return (nil, refusals)
+    }
+
+    private func refusal(_ rule: Rule, group: Int?, _ problem: MapSubstitutionProblem) -> MapRefusal {
+        MapRefusal(source: path, reason: .unsafeSubstitution(line: rule.line, group: group, problem: problem))
     }
 
     public func lookup(_ query: MapQuery) async throws -> Route? {
-        guard let (text, line) = value(for: query.user) else {
+        let (value, refusals) = evaluate(query.user)
+        for refusal in refusals {
+            query.note("regex \(refusal)")
+            refusalSink.report(refusal)
+        }
+        guard let (text, line) = value else {
             query.note("regex \(path): no rule matches '\(query.user)'")
             return nil
         }

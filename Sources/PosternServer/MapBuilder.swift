@@ -6,7 +6,8 @@ import PosternMap
 /// the cache (when a directory is used), the default servers with consistent hashing, and user names.
 enum MapBuilder {
     static func build(
-        _ config: MapConfig, metrics: MapMetricsSink = .none, clock: any MapClock = SystemClock()
+        _ config: MapConfig, metrics: MapMetricsSink = .none, clock: any MapClock = SystemClock(),
+        refusals: MapRefusalSink = .none
     ) throws(RuntimeError) -> MapDirector {
         var sources: [any UserMap] = []
         var names: [String] = []
@@ -24,7 +25,7 @@ enum MapBuilder {
             case .regex:
                 for path in config.regexFiles {
                     do {
-                        sources.append(try RegexMap(path: path, matchOrder: config.regexMatch))
+                        sources.append(try RegexMap(path: path, matchOrder: config.regexMatch, refusals: refusals))
                     } catch {
                         throw RuntimeError("map.regex: \(error)")
                     }
@@ -67,6 +68,6 @@ enum MapBuilder {
         let placement = defaults.isEmpty ? nil : makePlacement(config.hashing, servers: defaults)
         return MapDirector(
             policy: UsernamePolicy(config.username), sources: chain, sourceNames: names, placement: placement,
-            hashingName: config.hashing.rawValue)
+            hashingName: config.hashing.rawValue, allowedBackends: config.allowedBackends, refusals: refusals)
     }
 }

@@ -1,0 +1,9 @@
+import PosternMap
+import Synchronization
+
+/// A clock the test moves by hand.
+final class ManualClock: MapClock {
+    private let time = Mutex<Double>(1000)
+    func now() -> Double { time.withLock { $0 } }
+    func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+}
