@@ -109,5 +109,6 @@ let package = Package(
             name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
             swiftSettings: strict),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+        .testTarget(name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS"], swiftSettings: strict),
     ]
 )
