@@ -141,5 +141,6 @@ let package = Package(
         .testTarget(
             name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap"],
             swiftSettings: strict),
+        .testTarget(name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS"], swiftSettings: strict),
     ]
 )

@@ -9,19 +9,3 @@ public protocol Dialler: Sendable {
     /// Local resource errors (EMFILE, ENFILE, ENOBUFS, ENOMEM) throw with `kind == .localResource`.
     func connect(to address: SocketAddress, on shard: EventShard) throws(IOError) -> any Connection
 }
-
-/// The real dialler: sockets on the shard, names through the resolver.
-public struct SystemDialler: Dialler {
-    public init() {}
-
-    public func resolve(
-        host: String, port: Int, on shard: EventShard,
-        completion: @escaping @Sendable (Result<[SocketAddress], IOError>) -> Void
-    ) {
-        Connector.resolve(host: host, port: port, shard: shard, completion: completion)
-    }
-
-    public func connect(to address: SocketAddress, on shard: EventShard) throws(IOError) -> any Connection {
-        try Connector.connect(to: address, shard: shard)
-    }
-}

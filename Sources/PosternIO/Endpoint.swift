@@ -10,38 +10,51 @@ import PosternTLS
 /// handlers (so they are armed first); a suspended source is resumed before it is cancelled; the fd
 /// is closed in the last cancel handler; a hang-up event (`data == 0`) is remembered so a paused
 /// endpoint reads to its end when it resumes; the shard timer polls paused sockets for errors.
+///
+/// Output is capped: when the bytes queued for the socket (plaintext, or TLS records including those OpenSSL
+/// makes by itself: handshake messages, alerts, KeyUpdate replies) would go over `maxQueuedBytes`, the
+/// endpoint fails with `IOError.Kind.outputOverflow`. Failures close the endpoint first, then tell the
+/// delegate through `connection(_:failed:)`, also when they happen inside a `write`.
 public final class Endpoint: Connection, @unchecked Sendable {
     public let fd: Int32
     public let shard: EventShard
     public weak var delegate: (any ConnectionDelegate)?
     /// Bytes received and sent on the socket (ciphertext when TLS is on).
-    public private(set) var bytesIn: UInt64 = 0
-    public private(set) var bytesOut: UInt64 = 0
+    public internal(set) var bytesIn: UInt64 = 0
+    public internal(set) var bytesOut: UInt64 = 0
 
-    private var readSource: (any DispatchSourceRead)?
-    private var writeSource: (any DispatchSourceWrite)?
-    private var readSuspended = false
-    private var writeSuspended = false
-    private var readCancelled = false
-    private var writeCancelled = false
-    private var liveSources = 2
-    private var pauseRequested = false
-    private var hangupSeen = false
-    private var pullScheduled = false
-    public private(set) var connecting: Bool
-    public private(set) var readEOF = false
-    public private(set) var closed = false
-    private var shutdownWhenDrained = false
-    private var lingerWhenDrained = false
-    private var lingering = false
-    private var lingerBytes = 0
+    // Internal rather than private: Endpoint+Output.swift shares them.
+    var readSource: (any DispatchSourceRead)?
+    var writeSource: (any DispatchSourceWrite)?
+    var readSuspended = false
+    var writeSuspended = false
+    var readCancelled = false
+    var writeCancelled = false
+    var liveSources = 2
+    /// True once the fd was closed (in the last cancel handler, or by `close` before `start`).
+    var fdReleased = false
+    var pauseRequested = false
+    var hangupSeen = false
+    var pullScheduled = false
+    public internal(set) var connecting: Bool
+    public internal(set) var readEOF = false
+    public internal(set) var closed = false
+    var shutdownWhenDrained = false
+    var lingerWhenDrained = false
+    var lingering = false
+    var lingerBytes = 0
 
-    private var pending: [UInt8] = []
-    private var pendingStart = 0
-    public private(set) var tls: TLSEngine?
+    /// Queued output; bytes before `pendingStart` were written already.
+    var pending: [UInt8] = []
+    var pendingStart = 0
+    public internal(set) var tls: TLSEngine?
 
     /// Bytes queued for the socket and not yet written.
     public var pendingCount: Int { pending.count - pendingStart }
+
+    /// The hard cap on `pendingCount` (1 MiB by default); going over it fails the endpoint with
+    /// `IOError.Kind.outputOverflow`.
+    public var maxQueuedBytes: Int = 1 << 20
 
     /// Wraps a connected (or connecting) non-blocking fd. Call `start()` next.
     public init(fd: Int32, shard: EventShard, connecting: Bool = false) {
@@ -50,9 +63,15 @@ public final class Endpoint: Connection, @unchecked Sendable {
         self.connecting = connecting
     }
 
-    /// Creates and resumes the sources.
+    deinit {
+        // Never started (sources hold the endpoint until their cancel handlers ran): the fd is still ours.
+        if !fdReleased && readSource == nil && writeSource == nil { Glibc.close(fd) }
+    }
+
+    /// Creates and resumes the sources. Does nothing once closed or started.
     public func start() {
         dispatchPrecondition(condition: .onQueue(shard.queue))
+        guard !closed, readSource == nil, writeSource == nil else { return }
         let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: shard.queue)
         let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: shard.queue)
         read.setEventHandler { self.readReady() }
@@ -88,14 +107,11 @@ public final class Endpoint: Connection, @unchecked Sendable {
         }
     }
 
-    public var isHandshaking: Bool { tls.map { !$0.handshakeComplete } ?? false }
+    public var isHandshaking: Bool { !closed && tls.map { !$0.handshakeComplete } ?? false }
 
     public var tlsInfo: TLSSessionInfo? { tls?.handshakeComplete == true ? tls?.sessionInfo : nil }
 
     public var isClosed: Bool { closed }
-
-    /// Enforcement lands with the session-engine work; the value is kept for it.
-    public var maxQueuedBytes: Int = 1 << 20
 
     private func tlsHandshakeFinished() {
         guard !closed else { return }
@@ -166,7 +182,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
             if hangupSeen {
                 if socketIsDead() {
-                    fail(IOError(.reset, "connection hung up", code: ECONNRESET))
+                    fail(socketError(orElse: IOError(.reset, "connection hung up", code: ECONNRESET)))
                 } else {
                     hangupSeen = false
                 }
@@ -192,8 +208,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
         do {
             if !wasComplete {
                 let done = try tls.handshake()
-                flushTLS()
-                guard done else { return }
+                guard flushTLS(), done else { return }
                 delegate?.connectionTLSEstablished(self)
                 if closed { return }
             }
@@ -216,8 +231,9 @@ public final class Endpoint: Connection, @unchecked Sendable {
                 }
             }
         } catch {
-            flushTLS()
-            fail(IOError(wasComplete ? .tls : .tlsHandshake, error.message))
+            // The alert OpenSSL queued goes out even over the cap: the TLS error is what to report.
+            flushTLS(enforcingCap: false)
+            fail(IOError(tls.handshakeComplete ? .tls : .tlsHandshake, error.message))
         }
     }
 
@@ -240,13 +256,19 @@ public final class Endpoint: Connection, @unchecked Sendable {
         return entry.revents & Int16(POLLERR) != 0 || entry.revents & Int16(POLLHUP) != 0
     }
 
+    /// The socket's pending error (SO_ERROR), classified: a keepalive that ran out is ETIMEDOUT, a timeout.
+    private func socketError(orElse fallback: IOError) -> IOError {
+        guard let code = SocketOps.option(fd, SOL_SOCKET, SO_ERROR), code != 0 else { return fallback }
+        return IOError.errno("read", code)
+    }
+
     /// Called by the shard timer while reads are paused: a reset socket ends the endpoint.
     func pollWhilePaused() {
         guard !closed else { return }
         var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         guard poll(&entry, 1, 0) == 1 else { return }
         if entry.revents & Int16(POLLERR) != 0 {
-            fail(IOError(.reset, "connection reset while paused", code: ECONNRESET))
+            fail(socketError(orElse: IOError(.reset, "connection reset while paused", code: ECONNRESET)))
         } else if entry.revents & Int16(POLLHUP) != 0 {
             hangupSeen = true
         }
@@ -254,12 +276,12 @@ public final class Endpoint: Connection, @unchecked Sendable {
 
     // MARK: Connecting
 
-    private func finishConnect() -> Bool {
+    func finishConnect() -> Bool {
         var error: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
         if error != 0 {
-            fail(IOError.errno("connect", error))
+            fail(SocketOps.connectError("connect", error))
             return false
         }
         connecting = false
@@ -267,163 +289,14 @@ public final class Endpoint: Connection, @unchecked Sendable {
         return !closed
     }
 
-    // MARK: Writing
-
-    /// Queues bytes (plaintext; encrypted first when TLS is on) and writes what the socket takes.
-    public func write(_ bytes: UnsafeRawBufferPointer) {
-        guard !closed, !lingering, bytes.count > 0 else { return }
-        if let tls {
-            do {
-                try tls.write(bytes)
-            } catch {
-                fail(IOError(.tls, error.message))
-                return
-            }
-            flushTLS()
-            return
-        }
-        if pendingCount == 0 && !connecting {
-            let written = Glibc.write(fd, bytes.baseAddress!, bytes.count)
-            if written == bytes.count {
-                bytesOut += UInt64(written)
-                return
-            }
-            if written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                fail(IOError.errno("write"))
-                return
-            }
-            let done = max(0, written)
-            bytesOut += UInt64(done)
-            pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[done...]))
-            armWrite()
-            return
-        }
-        pending.append(contentsOf: bytes)
-        flush()
-    }
-
-    public func write(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { write($0) }
-    }
-
-    private func flushTLS() {
-        guard let tls, tls.outgoingCount > 0 else { return }
-        tls.takeOutgoing(into: &pending)
-        flush()
-    }
-
-    private func flush() {
-        guard !closed else { return }
-        if connecting {
-            armWrite()
-            return
-        }
-        while pendingCount > 0 {
-            let written = pending.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + pendingStart, pendingCount) }
-            if written > 0 {
-                bytesOut += UInt64(written)
-                pendingStart += written
-                continue
-            }
-            let code = errno
-            if written < 0 && (code == EAGAIN || code == EWOULDBLOCK || code == EINTR) {
-                armWrite()
-                return
-            }
-            fail(IOError.errno("write", code))
-            return
-        }
-        pending = []
-        pendingStart = 0
-        drained()
-    }
-
-    private func drained() {
-        if shutdownWhenDrained {
-            shutdownWhenDrained = false
-            Glibc.shutdown(fd, Int32(SHUT_WR))
-        }
-        if lingerWhenDrained {
-            lingerWhenDrained = false
-            startLinger()
-            return
-        }
-        delegate?.connectionDrained(self)
-    }
-
-    private func armWrite() {
-        if writeSuspended, !writeCancelled {
-            writeSuspended = false
-            writeSource?.resume()
-        }
-    }
-
-    private func writeReady() {
-        guard !closed, let source = writeSource else { return }
-        if connecting {
-            guard finishConnect() else { return }
-        }
-        if pendingCount > 0 { flush() }
-        if !closed && pendingCount == 0 && !writeSuspended {
-            writeSuspended = true
-            source.suspend()
-        }
-    }
-
-    /// Half-closes: no more bytes will be sent (TLS close_notify first) once the queue is written.
-    public func shutdownWrite() {
-        guard !closed else { return }
-        tls?.shutdown()
-        flushTLS()
-        if pendingCount == 0 {
-            Glibc.shutdown(fd, Int32(SHUT_WR))
-        } else {
-            shutdownWhenDrained = true
-        }
-    }
-
-    // MARK: Closing
-
-    /// Closes gracefully: writes what is queued, half-closes, then reads and drops what the peer
-    /// still sends until it closes (at most a few seconds), so a final reply is not lost to a reset.
-    public func finish() {
-        guard !closed, !lingering else { return }
-        delegate = nil
-        resumeReading()
-        guard pendingCount > 0 else {
-            startLinger()
-            return
-        }
-        lingerWhenDrained = true
-        // A peer that never reads must not keep the socket: the queue gets a few seconds to drain.
-        shard.lingering[ObjectIdentifier(self)] = (self, EventShard.now() + 5_000_000_000)
-    }
-
-    private func startLinger() {
-        if readEOF {
-            close()
-            return
-        }
-        lingering = true
-        tls?.shutdown()
-        if let tls, tls.outgoingCount > 0 {
-            tls.takeOutgoing(into: &pending)
-            pending.withUnsafeBytes { _ = Glibc.write(fd, $0.baseAddress! + pendingStart, pendingCount) }
-            pending = []
-            pendingStart = 0
-        }
-        Glibc.shutdown(fd, Int32(SHUT_WR))
-        shard.lingering[ObjectIdentifier(self)] = (self, EventShard.now() + 2_000_000_000)
-    }
-
-    private func fail(_ error: IOError) {
+    func fail(_ error: IOError) {
         guard !closed else { return }
         let delegate = self.delegate
         close()
         delegate?.connection(self, failed: error)
     }
 
-    /// Closes now. The fd is closed once both sources' cancel handlers ran.
+    /// Closes now. The fd is closed once both sources' cancel handlers ran (at once if never started).
     public func close() {
         guard !closed else { return }
         closed = true
@@ -432,6 +305,10 @@ public final class Endpoint: Connection, @unchecked Sendable {
         shard.lingering.removeValue(forKey: ObjectIdentifier(self))
         pending = []
         pendingStart = 0
+        guard readSource != nil || writeSource != nil else {
+            releaseFD()
+            return
+        }
         cancelRead()
         cancelWrite()
     }
@@ -459,10 +336,25 @@ public final class Endpoint: Connection, @unchecked Sendable {
     private func sourceCancelled() {
         liveSources -= 1
         guard liveSources == 0 else { return }
-        Glibc.close(fd)
+        releaseFD()
         // Both sources are cancelled and resumed: releasing them is safe and breaks the cycles.
         readSource = nil
         writeSource = nil
+    }
+
+    private func releaseFD() {
+        guard !fdReleased else { return }
+        fdReleased = true
+        liveSources = 0
+        Glibc.close(fd)
         tls = nil
     }
+}
+
+extension Endpoint {
+    /// The remote address of the socket, if it is connected.
+    public var peerAddress: SocketAddress? { SocketOps.peerAddress(fd) }
+
+    /// Makes the next close send a reset instead of a FIN.
+    public func setAbortiveClose() { SocketOps.setAbortiveClose(fd) }
 }

@@ -24,7 +24,8 @@ public final class EventShard: @unchecked Sendable {
     private var tickables: [ObjectIdentifier: any ShardTickable] = [:]
     private var timer: (any DispatchSourceTimer)?
 
-    /// A shard with its own serial queue. `EventLoop` starts its timer; a unit test may leave it stopped.
+    /// A shard with its own serial queue. `EventLoop` starts its timer; a unit test may leave it stopped
+    /// (nothing then ticks, polls paused sockets or ends lingering endpoints unless the test does).
     public init(index: Int, readBufferSize: Int) {
         self.index = index
         self.queue = DispatchQueue(label: "postern.shard.\(index)")
@@ -32,8 +33,11 @@ public final class EventShard: @unchecked Sendable {
         self.plaintextBuffer = [UInt8](repeating: 0, count: readBufferSize)
     }
 
-    /// Starts the once-a-second housekeeping timer.
+    deinit { timer?.cancel() }
+
+    /// Starts the once-a-second housekeeping timer (once; later calls do nothing).
     public func start() {
+        guard timer == nil else { return }
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + 1, repeating: 1, leeway: .milliseconds(100))
         timer.setEventHandler { [unowned self] in self.housekeeping() }
@@ -55,7 +59,8 @@ public final class EventShard: @unchecked Sendable {
     /// Monotonic nanoseconds.
     public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
-    private func housekeeping() {
+    /// One housekeeping pass (the timer's work): deadlines, paused sockets, lingering endpoints.
+    func housekeeping() {
         let now = EventShard.now()
         for object in Array(tickables.values) { object.tick(now: now) }
         for endpoint in Array(paused.values) { endpoint.pollWhilePaused() }

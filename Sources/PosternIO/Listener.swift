@@ -9,13 +9,15 @@ public final class Listener: @unchecked Sendable {
     private let loop: EventLoop
     private let onAccept: @Sendable (Int32, SocketAddress?, EventShard) -> Void
     private let onError: @Sendable (String) -> Void
+    private let keepalive: TCPKeepalive?
     private var source: (any DispatchSourceRead)?
     private var suspended = false
 
     /// Binds now (so a bad address fails at start-up); accepting begins with `start()`.
-    /// `onAccept` runs on the chosen shard's queue with a non-blocking fd.
+    /// `onAccept` runs on the chosen shard's queue with a non-blocking fd, which has `keepalive` set if given.
     public init(
-        address: SocketAddress, loop: EventLoop, onError: @escaping @Sendable (String) -> Void,
+        address: SocketAddress, loop: EventLoop, keepalive: TCPKeepalive? = nil,
+        onError: @escaping @Sendable (String) -> Void,
         onAccept: @escaping @Sendable (Int32, SocketAddress?, EventShard) -> Void
     ) throws(IOError) {
         self.fd = try SocketOps.listen(on: address)
@@ -24,6 +26,7 @@ public final class Listener: @unchecked Sendable {
         self.loop = loop
         self.onAccept = onAccept
         self.onError = onError
+        self.keepalive = keepalive
     }
 
     public func start() {
@@ -79,49 +82,11 @@ public final class Listener: @unchecked Sendable {
             SocketOps.setNonBlocking(client)
             _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             SocketOps.setOption(client, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            if let keepalive { SocketOps.setKeepalive(client, keepalive) }
             let peer = SocketAddress(storage: storage, length: length)
             let shard = loop.nextShard()
             let onAccept = self.onAccept
             shard.queue.async { onAccept(client, peer, shard) }
         }
     }
-}
-
-/// Starts outgoing connections; name resolution runs off the event loop.
-public enum Connector {
-    /// Resolves `host` on a background queue, then on `shard.queue` calls `completion` with the
-    /// addresses or an error.
-    public static func resolve(
-        host: String, port: Int, shard: EventShard,
-        completion: @escaping @Sendable (Result<[SocketAddress], IOError>) -> Void
-    ) {
-        // Numeric addresses need no lookup: answer on the shard directly.
-        if let numeric = try? SocketAddress.resolve(host: host, port: port, numericOnly: true) {
-            shard.queue.async { completion(.success(numeric)) }
-            return
-        }
-        DispatchQueue.global().async {
-            let result: Result<[SocketAddress], IOError>
-            do throws(IOError) {
-                result = .success(try SocketAddress.resolve(host: host, port: port))
-            } catch {
-                result = .failure(error)
-            }
-            shard.queue.async { completion(result) }
-        }
-    }
-
-    /// Starts a non-blocking connect; the endpoint reports `endpointConnected` or a failure.
-    public static func connect(to address: SocketAddress, shard: EventShard) throws(IOError) -> Endpoint {
-        let fd = try SocketOps.startConnect(to: address)
-        return Endpoint(fd: fd, shard: shard, connecting: true)
-    }
-}
-
-extension Endpoint {
-    /// The remote address of the socket, if it is connected.
-    public var peerAddress: SocketAddress? { SocketOps.peerAddress(fd) }
-
-    /// Makes the next close send a reset instead of a FIN.
-    public func setAbortiveClose() { SocketOps.setAbortiveClose(fd) }
 }

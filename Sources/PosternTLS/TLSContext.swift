@@ -84,13 +84,25 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    /// Drains OpenSSL's error queue into one message.
+    /// Drains OpenSSL's error queue into one error about `what`.
     static func lastError(_ what: String) -> TLSError {
-        TLSError("\(what): \(drainErrorQueue() ?? "unknown OpenSSL error")")
+        let queued = drainErrors()
+        return TLSError(
+            "\(what): \(queued?.text ?? "unknown OpenSSL error")", reason: queued?.reason, library: queued?.library)
     }
 
-    static func drainErrorQueue() -> String? {
+    /// What OpenSSL's error queue held: every entry as text, and the first entry's reason and library.
+    struct QueuedErrors {
+        var text: String
+        var reason: String?
+        var library: String?
+    }
+
+    /// Empties OpenSSL's error queue; nil when it was empty.
+    static func drainErrors() -> QueuedErrors? {
         var parts: [String] = []
+        var reason: String?
+        var library: String?
         while true {
             let code = ERR_get_error()
             if code == 0 { break }
@@ -100,8 +112,13 @@ public final class TLSContext: @unchecked Sendable {
                 String(decoding: ptr.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             }
             parts.append(text)
+            if parts.count == 1 {
+                reason = ERR_reason_error_string(code).map { String(cString: $0) }
+                library = ERR_lib_error_string(code).map { String(cString: $0) }
+            }
         }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        guard !parts.isEmpty else { return nil }
+        return QueuedErrors(text: parts.joined(separator: "; "), reason: reason, library: library)
     }
 }
 

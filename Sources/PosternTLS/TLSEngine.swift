@@ -149,6 +149,16 @@ public final class TLSEngine {
         }
     }
 
+    /// Sends a TLS 1.3 KeyUpdate now (its record waits in `takeOutgoing`); with `requestPeerUpdate` the peer
+    /// must answer with a KeyUpdate of its own. Fails before the handshake finished and on TLS 1.2.
+    public func updateKeys(requestPeerUpdate: Bool) throws(TLSError) {
+        ERR_clear_error()
+        let type = requestPeerUpdate ? SSL_KEY_UPDATE_REQUESTED : SSL_KEY_UPDATE_NOT_REQUESTED
+        guard handshakeComplete, SSL_key_update(ssl, type) == 1 else { throw TLSContext.lastError("TLS key update") }
+        let rc = SSL_do_handshake(ssl)
+        if rc != 1 { try check(rc, during: "key update") }
+    }
+
     /// Queues a close_notify alert.
     public func shutdown() {
         ERR_clear_error()
@@ -219,7 +229,8 @@ public final class TLSEngine {
             receivedCloseNotify = true
             throw TLSError("TLS \(what): the peer closed the TLS session")
         default:
-            var message = TLSContext.drainErrorQueue() ?? "SSL error \(error)"
+            let queued = TLSContext.drainErrors()
+            var message = queued?.text ?? "SSL error \(error)"
             // Without verification OpenSSL still records why the chain would fail: report it only when it
             // was checked, and only while the handshake (where it is checked) is running.
             let verify = SSL_get_verify_result(ssl)
@@ -227,7 +238,7 @@ public final class TLSEngine {
                 message =
                     "certificate verification failed: \(String(cString: X509_verify_cert_error_string(verify))) (\(message))"
             }
-            throw TLSError("TLS \(what) failed: \(message)")
+            throw TLSError("TLS \(what) failed: \(message)", reason: queued?.reason, library: queued?.library)
         }
     }
 }

@@ -146,13 +146,6 @@ public struct ClientTLSSettings: Sendable, Equatable {
     }
 }
 
-/// An error from OpenSSL, with the error queue's text (or the verification failure) attached.
-public struct TLSError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// What a finished handshake agreed on, for logs.
 public struct TLSSessionInfo: Sendable, Equatable {
     public var version: String
