@@ -127,6 +127,9 @@ final class FuzzTests: XCTestCase {
                     case .login:
                         failures.check(index == actions.count - 1, ".login must come last")
                         pending = frontEnd.loginFinished(FuzzTests.randomOutcome(using: &generator))
+                    case .yield:
+                        failures.check(index == actions.count - 1, ".yield must come last")
+                        pending = frontEnd.resume()
                     }
                 }
             }
