@@ -109,5 +109,13 @@ let package = Package(
             name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
             swiftSettings: strict),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+        // Sessions driven by fake connections, a fake dialler, a fake map and a manual clock: no sockets.
+        .testTarget(
+            name: "PosternServerTests",
+            dependencies: [
+                "PosternServer", "PosternIO", "PosternProtocol", "PosternConfig", "PosternMap", "PosternTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )
