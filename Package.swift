@@ -142,5 +142,13 @@ let package = Package(
             name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap"],
             swiftSettings: strict),
         .testTarget(name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS"], swiftSettings: strict),
+        // Sessions driven by fake connections, a fake dialler, a fake map and a manual clock: no sockets.
+        .testTarget(
+            name: "PosternServerTests",
+            dependencies: [
+                "PosternServer", "PosternIO", "PosternProtocol", "PosternConfig", "PosternMap", "PosternTLS",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
     ]
 )

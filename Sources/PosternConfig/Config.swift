@@ -159,6 +159,18 @@ public struct Limits: Sendable, Equatable {
     public var authFailureDelay: AuthFailureDelay = AuthFailureDelay()
     /// Client networks exempt from login throttling and from the per-address limits (e.g. a webmail host).
     public var trustedNetworks: NetworkSet = NetworkSet()
+    /// Hard cap on the bytes queued for one socket (TLS records included); over it the session ends.
+    /// Without the key: the larger of 1048576 and `bufferSize` + `queueHeadroom`.
+    public var maxQueuedBytes: Int = 1_048_576
+    /// Commands before login that are not a login (CAPABILITY, NOOP, ID, CAPA, STARTTLS, ...) per connection.
+    public var maxPreauthCommands: Int = 50
+    /// TCP keepalive on client and backend sockets.
+    public var tcpKeepalive: Bool = true
+    /// Seconds a connection is idle before the first keepalive probe (TCP_KEEPIDLE).
+    public var tcpKeepaliveIdle: Int = 120
+    /// How far `maxQueuedBytes` must be above `bufferSize`: room for the reads and TLS records in flight
+    /// when backpressure pauses a reader.
+    public static let queueHeadroom = 131_072
     public init() {}
 
     /// The schema v1 name of `maxConnections`.

@@ -7,13 +7,17 @@ extension SchemaWalker {
     static let limitKeys =
         [
             "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
-            "max_sessions",
+            "max_sessions", "max_queued_bytes", "max_preauth_commands", "tcp_keepalive", "tcp_keepalive_idle",
         ] + guardLimitKeys
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
     /// Most event-loop queues `server.workers` may ask for.
     static let maxWorkers = 1024
     /// Longest time limit accepted, in seconds (a year): keeps timer arithmetic far from overflow.
     static let maxSeconds: Double = 365 * 24 * 3600
+    /// Largest `limits.max_queued_bytes` accepted (1 GiB).
+    static let maxQueuedBytes = 1 << 30
+    /// Largest `limits.tcp_keepalive_idle` Linux takes (TCP_KEEPIDLE, seconds).
+    static let maxKeepaliveIdle = 32767
 
     /// The `server:` block, and the node of its `admin_listen` value for later cross-checks.
     func readServer(_ node: Node, path: String, owner: Node?) -> (settings: ServerSettings, adminNode: Node?) {
@@ -62,7 +66,34 @@ extension SchemaWalker {
         integer("buffer_size", 4096...16_777_216, into: &limits.bufferSize)
         integer("max_sessions", 1...Int.max, into: &limits.maxSessions)
         readGuardLimits(reader, into: &limits)
+        integer("max_preauth_commands", 1...1_000_000, into: &limits.maxPreauthCommands)
+        integer("tcp_keepalive_idle", 1...Self.maxKeepaliveIdle, into: &limits.tcpKeepaliveIdle)
+        if let value = reader.optional("tcp_keepalive"),
+            let flag = collector.boolean(value, reader.path("tcp_keepalive"))
+        {
+            limits.tcpKeepalive = flag
+        }
+        readQueueCap(reader, into: &limits)
         return limits
+    }
+
+    /// `max_queued_bytes`: at least `buffer_size` + `Limits.queueHeadroom`; without the key, the default grows
+    /// with a large `buffer_size` so that configurations valid before the key existed stay valid.
+    private func readQueueCap(_ reader: MappingReader, into limits: inout Limits) {
+        let floor = limits.bufferSize + Limits.queueHeadroom
+        guard let value = reader.optional("max_queued_bytes") else {
+            limits.maxQueuedBytes = max(limits.maxQueuedBytes, floor)
+            return
+        }
+        let path = reader.path("max_queued_bytes")
+        guard let number = collector.integer(value, path, in: 1...Self.maxQueuedBytes) else { return }
+        guard number >= floor else {
+            collector.report(
+                path, at: value,
+                "\(number) is too small: must be at least buffer_size + \(Limits.queueHeadroom) (\(floor))")
+            return
+        }
+        limits.maxQueuedBytes = number
     }
 
 }

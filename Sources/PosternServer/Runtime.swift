@@ -1,4 +1,5 @@
 import PosternConfig
+import PosternIO
 import PosternMap
 import PosternProtocol
 import PosternTLS
@@ -12,17 +13,28 @@ public final class Runtime: Sendable {
     /// The context for TLS towards backends that have no `backends:` entry.
     public var backendTLS: TLSContext { tls.defaultBackend.context }
     public let map: any UserMap
+    /// Resolves backend names and opens backend connections for the sessions of this runtime.
+    public let dialler: any Dialler
     /// Backends that failed to connect are skipped for a while; shared by every session of this runtime.
     public let breaker: CircuitBreaker
     let mapMetrics: MapMetricsSink
     public let generation: Int
 
-    /// Builds contexts and maps; throws with a message naming what failed.
-    public init(config: PosternConfig, generation: Int, mapMetrics: MapMetricsSink = .none) throws(RuntimeError) {
+    /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
+    /// configured map and the system dialler (tests).
+    public init(
+        config: PosternConfig, generation: Int, mapMetrics: MapMetricsSink = .none, map: (any UserMap)? = nil,
+        dialler: (any Dialler)? = nil
+    ) throws(RuntimeError) {
         self.config = config
         self.generation = generation
         tls = try TLSPolicies(config: config)
-        map = try Runtime.buildMap(config.map, metrics: mapMetrics)
+        if let map {
+            self.map = map
+        } else {
+            self.map = try Runtime.buildMap(config.map, metrics: mapMetrics)
+        }
+        self.dialler = dialler ?? Runtime.systemDialler(keepalive: Runtime.keepalive(config.limits))
         self.mapMetrics = mapMetrics
         breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
     }
@@ -39,15 +51,22 @@ public final class Runtime: Sendable {
         try MapBuilder.build(config, metrics: metrics)
     }
 
-    /// A fresh front-end state machine for a listener's new connection.
-    func makeFrontEnd(for listener: ListenerConfig, tlsActive: Bool) -> any FrontEndMachine {
-        let options = FrontEndOptions(
+    /// The front-end options of a listener's new connection.
+    func frontEndOptions(for listener: ListenerConfig, tlsActive: Bool) -> FrontEndOptions {
+        var options = FrontEndOptions(
             starttlsOffered: listener.tls == .starttls || listener.tls == .starttlsRequired,
             tlsActive: tlsActive,
             tlsRequiredForLogin: listener.tls == .starttlsRequired || listener.tls == .implicit,
             maxLine: config.limits.maxLine,
             maxLoginAttempts: config.limits.loginAttempts,
             mechanisms: listener.sasl.map(Runtime.mechanism))
+        options.maxPreauthCommands = config.limits.maxPreauthCommands
+        return options
+    }
+
+    /// A fresh front-end state machine for a listener's new connection.
+    func makeFrontEnd(for listener: ListenerConfig, tlsActive: Bool) -> any FrontEndMachine {
+        let options = frontEndOptions(for: listener, tlsActive: tlsActive)
         switch listener.proto {
         case .imap:
             return IMAPFrontEnd(options: options)

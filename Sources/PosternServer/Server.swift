@@ -108,9 +108,11 @@ public final class Server: Sendable {
             return
         }
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let context = SessionContext(
+            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger)
         let session = Session(
-            id: String(number, radix: 36), fd: fd, peer: peer, shard: shard, runtime: runtime,
-            listener: listenerConfig, stats: stats, logger: logger,
+            id: String(number, radix: 36), client: Endpoint(fd: fd, shard: shard),
+            clientAddress: peer?.description ?? "unknown", context: context,
             onEnd: { session in registry.remove(session) })
         registry.add(session)
         session.start()

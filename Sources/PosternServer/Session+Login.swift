@@ -1,0 +1,108 @@
+import PosternMap
+import PosternProtocol
+
+/// Routing a login through the map, the dialler's answer, and the start of the relay.
+extension Session: BackendDiallerDelegate, RelayOwner {
+    func beginLogin(_ request: LoginRequest) {
+        generation += 1
+        let attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
+        log.user = attempt.routingKey
+        // Further client input waits in the kernel while the login runs: it is bounded there.
+        hold(.login)
+        phase = .routing(attempt)
+        let map = runtime.map
+        let query = MapQuery(user: attempt.routingKey, clientIP: client.peerAddress?.host)
+        let shard = self.shard
+        let asked = attempt.generation
+        Task {
+            let result: Result<Route?, any Error>
+            do {
+                result = .success(try await map.lookup(query))
+            } catch {
+                result = .failure(error)
+            }
+            shard.queue.async { self.routed(result, generation: asked) }
+        }
+    }
+
+    /// The map answered; an answer for an older attempt (or after the deadline) is dropped.
+    func routed(_ result: Result<Route?, any Error>, generation asked: Int) {
+        guard case .routing(var attempt) = phase, attempt.generation == asked else {
+            staleMapAnswers += 1
+            logger.debug("stale map answer dropped", metadata: ["session": "\(id)", "attempt": "\(asked)"])
+            return
+        }
+        switch result {
+        case .failure(let error):
+            logger.warning(
+                "map lookup failed",
+                metadata: ["session": "\(id)", "user": "\(attempt.routingKey)", "error": "\(error)"])
+            finishLogin(
+                DialFailure(
+                    outcome: .unavailable(reason: "User directory unavailable."), result: "unavailable", reason: nil,
+                    label: nil))
+        case .success(nil):
+            logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(attempt.routingKey)"])
+            finishLogin(DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil))
+        case .success(let route?):
+            log.route = route.reason
+            attempt.routed(route)
+            let dialler = BackendDialler(attempt: attempt, context: context, sessionID: id)
+            dialler.delegate = self
+            phase = .dialling(dialler)
+            dialler.start()
+        }
+    }
+
+    /// The attempt ended without a backend: the client hears why and may try again.
+    func finishLogin(_ failure: DialFailure) {
+        context.stats.login(result: failure.result)
+        if let label = failure.label { log.backend = label }
+        if let reason = failure.reason, !reason.isEmpty {
+            logger.warning(
+                "backend unavailable",
+                metadata: [
+                    "session": "\(id)", "user": "\(log.user ?? "")", "backend": "\(log.backend ?? "")",
+                    "error": "\(reason)",
+                ])
+        }
+        if case .dialling(let dialler) = phase { absorbBytes(of: dialler) }
+        phase = .preauth
+        release(.login)
+        perform(frontEnd.loginFinished(failure.outcome))
+    }
+
+    func dialler(_ dialler: BackendDialler, failed failure: DialFailure) {
+        guard case .dialling(let current) = phase, current === dialler else { return }
+        finishLogin(failure)
+    }
+
+    func dialler(_ dialler: BackendDialler, loggedIn backend: LoggedInBackend) {
+        guard case .dialling(let current) = phase, current === dialler else {
+            backend.connection.close()
+            return
+        }
+        context.stats.login(result: "ok")
+        absorbBytes(of: dialler)
+        log.backend = backend.label
+        log.backendTLS = backend.tlsInfo
+        phase = .loggedIn(backend)
+        perform(frontEnd.loginFinished(.success(text: backend.text)))
+    }
+
+    /// The front end sent its final response: splice.
+    func beginRelay(pipelined: [UInt8]) {
+        guard case .loggedIn(let backend) = phase else { return }
+        let relay = Relay(client: client, backend: backend.connection, context: context)
+        relay.owner = self
+        holds = []
+        phase = .relaying(relay)
+        logger.debug(
+            "logged in", metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "backend": "\(backend.label)"])
+        relay.start(pipelined: pipelined, leftover: backend.leftover)
+    }
+
+    func relayEnded(_ outcome: SessionOutcome, graceful: Bool, detail: String?) {
+        end(outcome, graceful: graceful, detail: detail)
+    }
+}

@@ -1,0 +1,34 @@
+/// How a session ended: the raw values are the `outcome` field of the session log line and the
+/// `outcome` label of `postern_session_outcomes_total` (documented in docs/operations.md).
+enum SessionOutcome: String, Sendable, Equatable, CaseIterable {
+    /// The client said goodbye (LOGOUT, QUIT) or a front-end limit closed it before any login was tried.
+    case closedBeforeLogin = "closed-before-login"
+    /// The connection was closed after a login was tried: too many failed logins or a protocol violation.
+    case loginFailed = "login-failed"
+    /// The client closed before it tried to log in.
+    case clientClosedBeforeLogin = "client-closed-before-login"
+    /// The client closed after it tried to log in, before it was relayed.
+    case clientClosedDuringLogin = "client-closed-during-login"
+    /// The backend closed a relayed session: the normal end (e.g. after LOGOUT).
+    case backendClosed = "backend-closed"
+    /// The client's connection failed while it was relayed.
+    case clientReset = "client-reset"
+    /// The client's connection failed before it was relayed.
+    case clientError = "client-error"
+    /// The backend's connection failed while it was relayed.
+    case backendError = "backend-error"
+    /// No traffic in either direction for `limits.idle_timeout`.
+    case idleTimeout = "idle-timeout"
+    /// No successful login within `limits.login_timeout` (also during a TLS handshake).
+    case loginTimeout = "login-timeout"
+    /// The server stopped.
+    case shutdown
+    /// The listener's TLS context is missing.
+    case tlsUnavailable = "tls-unavailable"
+    /// The client's TLS handshake failed (implicit TLS or STARTTLS).
+    case tlsHandshakeFailed = "tls-handshake-failed"
+    /// The client sent more commands before login than `limits.max_preauth_commands` allows.
+    case preauthCommandsExceeded = "preauth-commands-exceeded"
+    /// More output was queued for a socket than `limits.max_queued_bytes` allows (a peer that does not read).
+    case outputOverflow = "output-overflow"
+}

@@ -1,0 +1,32 @@
+/// Where a session is, with what belongs to that phase: the attempt while the map is asked, the dialler
+/// while a backend is tried, the relay once logged in, and the outcome at the end.
+enum SessionPhase {
+    /// The implicit-TLS handshake runs; nothing is written to the client yet.
+    case tlsAccept
+    /// The login dialogue (greeting, capabilities, login commands).
+    case preauth
+    /// A STARTTLS handshake runs.
+    case starttls
+    /// The map is asked where the attempt's user lives.
+    case routing(LoginAttempt)
+    /// The attempt's backends are tried.
+    case dialling(BackendDialler)
+    /// The backend accepted: the front end sends its final response and asks to relay.
+    case loggedIn(LoggedInBackend)
+    /// Spliced.
+    case relaying(Relay)
+    case ended(SessionOutcome)
+
+    /// Before the relay: the login deadline applies and the front-end machine reads the client.
+    var isBeforeRelay: Bool {
+        switch self {
+        case .tlsAccept, .preauth, .starttls, .routing, .dialling, .loggedIn: return true
+        case .relaying, .ended: return false
+        }
+    }
+
+    var isEnded: Bool {
+        if case .ended = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,46 @@
+import PosternMap
+import Synchronization
+
+/// A map that answers each lookup when the test says so.
+final class FakeMap: UserMap {
+    private struct Pending {
+        let query: MapQuery
+        let continuation: CheckedContinuation<Route?, any Error>
+    }
+
+    private let state = Mutex<(pending: [Pending], asked: [String])>(([], []))
+
+    func lookup(_ query: MapQuery) async throws -> Route? {
+        try await withCheckedThrowingContinuation { continuation in
+            state.withLock {
+                $0.pending.append(Pending(query: query, continuation: continuation))
+                $0.asked.append(query.user)
+            }
+        }
+    }
+
+    /// The users asked about, in order.
+    var asked: [String] { state.withLock { $0.asked } }
+
+    func isWaiting(for user: String) -> Bool {
+        state.withLock { $0.pending.contains { $0.query.user == user } }
+    }
+
+    /// Answers the oldest lookup for `user`; false when none waits.
+    @discardableResult
+    func answer(_ user: String, with route: Route?) -> Bool {
+        take(user).map { $0.continuation.resume(returning: route) } != nil
+    }
+
+    @discardableResult
+    func fail(_ user: String, _ message: String) -> Bool {
+        take(user).map { $0.continuation.resume(throwing: MapError(message)) } != nil
+    }
+
+    private func take(_ user: String) -> Pending? {
+        state.withLock { state in
+            guard let index = state.pending.firstIndex(where: { $0.query.user == user }) else { return nil }
+            return state.pending.remove(at: index)
+        }
+    }
+}
