@@ -35,7 +35,7 @@ public struct IMAPCommand: Sendable, Equatable {
 /// `maxCommand` bytes are buffered. Without synchronizing literals, the events do not depend on how the input
 /// was chunked; a synchronizing literal's header is checked (`.continuationNeeded` or `.bad`) only while its
 /// data is missing. Each byte is scanned for a line end once, however the input is chunked.
-public struct IMAPCommandReader: Sendable {
+public struct IMAPCommandReader: FrontEndReader, Sendable {
     /// What the reader found next.
     public enum Event: Sendable, Equatable {
         case command(IMAPCommand)
@@ -64,7 +64,7 @@ public struct IMAPCommandReader: Sendable {
     public static let maxLiterals = 32
 
     public let maxLine: Int
-    private(set) var buffer: [UInt8] = []
+    private var buffer = ReadBuffer()
     private var continuationsSent = 0
     /// Dropping an overlong line until its LF.
     private var discarding = false
@@ -86,22 +86,23 @@ public struct IMAPCommandReader: Sendable {
     public mutating func append(_ bytes: [UInt8]) {
         if failed { return }
         if discarding {
-            if let lf = IMAPCommandReader.findLF(bytes, from: 0) {
+            if let lf = bytes.firstIndex(of: 10) {
                 discarding = false
                 discardedBytes += lf + 1
-                buffer.append(contentsOf: bytes[(lf + 1)...])
+                buffer.append(bytes[(lf + 1)...])
             } else {
                 discardedBytes += bytes.count
             }
         } else {
-            buffer.append(contentsOf: bytes)
+            buffer.append(bytes)
         }
     }
 
     /// Removes and returns everything buffered (pipelined bytes after a login, or bytes to discard).
     public mutating func takeBuffered() -> [UInt8] {
-        defer { consume(buffer.count) }
-        return buffer
+        let all = buffer.bytes(0..<buffer.count)
+        consume(buffer.count)
+        return all
     }
 
     /// The next event, or nil if more bytes are needed.
@@ -118,19 +119,19 @@ public struct IMAPCommandReader: Sendable {
             }
             return nil
         case .lineTooLong(let lineStart):
-            let tag = IMAPCommandReader.leadingTag(buffer)
+            let tag = leadingTag
             startDiscarding(from: lineStart)
             return .tooLong(tag: tag)
         case .literalTooLarge(let end, let nonSync):
-            let tag = IMAPCommandReader.leadingTag(buffer)
+            let tag = leadingTag
             guard !nonSync else { return fail(tag: tag, reason: "Literal too large") }
             // Drop what was framed so far; the client will not send a refused synchronizing literal.
             consume(end)
             return .tooLong(tag: tag)
         case .tooManyLiterals:
-            return fail(tag: IMAPCommandReader.leadingTag(buffer), reason: "Too many literals")
+            return fail(tag: leadingTag, reason: "Too many literals")
         case .complete(let segments, let consumed):
-            let bytes = Array(buffer[..<consumed])
+            let bytes = buffer.bytes(0..<consumed)
             consume(consumed)
             discardedBytes = 0
             return IMAPCommandReader.parse(bytes: bytes, segments: segments)
@@ -141,7 +142,7 @@ public struct IMAPCommandReader: Sendable {
     public mutating func nextLine() -> Line? {
         if discarding || failed { return nil }
         let from = progress.position == 0 ? progress.scanned : 0
-        guard let lf = IMAPCommandReader.findLF(buffer, from: from) else {
+        guard let lf = buffer.firstLF(from: from) else {
             progress.scanned = progress.position == 0 ? buffer.count : 0
             guard buffer.count > maxLine else { return nil }
             startDiscarding(from: 0)
@@ -151,8 +152,7 @@ public struct IMAPCommandReader: Sendable {
             startDiscarding(from: 0)
             return .tooLong
         }
-        var line = Array(buffer[..<lf])
-        if line.last == 13 { line.removeLast() }
+        let line = buffer.line(endingAt: lf)
         consume(lf + 1)
         discardedBytes = 0
         return .line(line)
@@ -160,7 +160,7 @@ public struct IMAPCommandReader: Sendable {
 
     /// Removes `count` bytes from the front: a new command starts there.
     private mutating func consume(_ count: Int) {
-        buffer.removeFirst(count)
+        buffer.consume(count)
         progress = Progress()
         continuationsSent = 0
     }
@@ -173,7 +173,7 @@ public struct IMAPCommandReader: Sendable {
 
     /// Drops the command up to the end of its overlong line, which starts at `lineStart`.
     private mutating func startDiscarding(from lineStart: Int) {
-        if let lf = IMAPCommandReader.findLF(buffer, from: max(lineStart, progress.scanned)) {
+        if let lf = buffer.firstLF(from: max(lineStart, progress.scanned)) {
             discardedBytes = lf + 1
             consume(lf + 1)
         } else {
@@ -186,9 +186,8 @@ public struct IMAPCommandReader: Sendable {
     /// Before acknowledging a literal, the tag and command must look right. On failure the command
     /// framed so far (through the literal header ending at `headerEnd`) is dropped.
     private mutating func validateHeader(headerEnd: Int) -> Event? {
-        guard let lf = IMAPCommandReader.findLF(buffer, from: 0) else { return nil }
-        var line = Array(buffer[..<lf])
-        if line.last == 13 { line.removeLast() }
+        guard let lf = buffer.firstLF(from: 0) else { return nil }
+        let line = buffer.line(endingAt: lf)
         let words = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
         let tag = words.first.flatMap { IMAPCommandReader.validTag(Array($0)) }
         guard words.count >= 2, let tag else {
@@ -235,7 +234,7 @@ public struct IMAPCommandReader: Sendable {
     mutating func frame() -> Framing {
         while true {
             let position = progress.position
-            guard let lf = IMAPCommandReader.findLF(buffer, from: max(position, progress.scanned)) else {
+            guard let lf = buffer.firstLF(from: max(position, progress.scanned)) else {
                 progress.scanned = buffer.count
                 if buffer.count - position > maxLine || buffer.count > maxCommand {
                     return .lineTooLong(lineStart: position)
@@ -264,15 +263,6 @@ public struct IMAPCommandReader: Sendable {
             progress.position = dataStart + literal.size
             progress.scanned = progress.position
         }
-    }
-
-    static func findLF(_ bytes: [UInt8], from start: Int) -> Int? {
-        var index = start
-        while index < bytes.count {
-            if bytes[index] == 10 { return index }
-            index += 1
-        }
-        return nil
     }
 
     /// `{123}` or `{123+}` at the end of a line.
@@ -304,9 +294,9 @@ public struct IMAPCommandReader: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func leadingTag(_ bytes: [UInt8]) -> String? {
-        let end = bytes.firstIndex(of: 32) ?? min(bytes.count, 65)
-        return validTag(Array(bytes[..<end]))
+    /// The tag of the command at the front of the buffer, if it has a valid one (only its first bytes are read).
+    private var leadingTag: String? {
+        IMAPCommandReader.validTag(Array(buffer[0..<min(buffer.count, 65)].prefix { $0 != 32 }))
     }
 
     static func parse(bytes: [UInt8], segments: [Range<Int>]) -> Event {

@@ -152,6 +152,9 @@ final class FrontEndFuzzTests: XCTestCase {
                         if !frozen { transcript.actions.append("login \(request.credentials.user)") }
                         logins += 1
                         pending = machine.loginFinished(Self.outcome(logins, replies))
+                    case .yield:
+                        failures.check(last, ".yield must come last")
+                        pending = machine.resume()
                     }
                 }
             }
