@@ -116,7 +116,7 @@ struct FrontEndEngine<Dialect: FrontEndDialect>: Sendable {
                 break
             }
             guard let input = nextInput() else { break }
-            guard handled < options.maxCommandsPerCall else {
+            guard handled < max(1, options.maxCommandsPerCall) else {
                 lookahead = input
                 output.add([.yield])
                 break

@@ -27,18 +27,18 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     /// `allowPlaintextFallback` (for broken backends; reported with a `.notice` every time).
     public init(credentials: Credentials, useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536)
     {
-        self.credentials = credentials
-        self.options = BackEndOptions(
-            useStartTLS: useStartTLS, allowPlaintextFallback: allowPlaintextFallback, maxLine: maxLine)
-        self.buffer = BackEndLineBuffer(maxLine: maxLine)
-        self.untaggedLines = CapabilityLineCounter(options: options)
+        self.init(
+            credentials: credentials,
+            options: BackEndOptions(
+                useStartTLS: useStartTLS, allowPlaintextFallback: allowPlaintextFallback, maxLine: maxLine))
     }
 
     /// Builds the machine from the options every back-end login shares.
     public init(credentials: Credentials, options: BackEndOptions) {
-        self.init(
-            credentials: credentials, useStartTLS: options.useStartTLS,
-            allowPlaintextFallback: options.allowPlaintextFallback, maxLine: options.maxLine)
+        self.credentials = credentials
+        self.options = options
+        self.buffer = BackEndLineBuffer(maxLine: options.maxLine)
+        self.untaggedLines = CapabilityLineCounter(options: options)
     }
 
     private var tag: String { "P\(tagCounter)" }
