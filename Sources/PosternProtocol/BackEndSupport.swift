@@ -45,6 +45,9 @@ struct BackEndSASL: Sendable, Equatable {
         self.responses = responses
     }
 
+    /// Responses (derived from the client's credentials) not yet sent.
+    var holdsResponses: Bool { !responses.isEmpty }
+
     /// The mechanism's name as sent in the command.
     var name: String { mechanism.rawValue }
 
@@ -67,6 +70,24 @@ struct BackEndSASL: Sendable, Equatable {
         guard mechanism.isPassThrough, !errorAnswered else { return nil }
         errorAnswered = true
         return mechanism == .oauthbearer ? [1] : []
+    }
+}
+
+/// Counts the lines a backend sends before it answers the login (capabilities, untagged data), against
+/// `BackEndOptions.maxCapabilityLines`.
+struct CapabilityLineCounter: Sendable {
+    let limit: Int
+    private var lines = 0
+
+    init(options: BackEndOptions) { limit = options.maxCapabilityLines }
+
+    /// What the login fails with when there are too many.
+    static let reason = "Backend sent too many capability lines."
+
+    /// Records one line; true when it is one too many.
+    mutating func tooMany() -> Bool {
+        lines += 1
+        return lines > limit
     }
 }
 

@@ -53,16 +53,26 @@ public struct FrontEndOptions: Sendable, Equatable {
     }
 }
 
-/// Counts failed logins and invalid commands on one connection against the listener's bounds.
+/// Counts failed logins, invalid commands and commands before login on one connection against the
+/// listener's bounds.
 struct AttemptCounter: Sendable {
     let maxLogins: Int
     let maxBadCommands: Int
+    let maxPreauthCommands: Int
     private(set) var failedLogins = 0
     private(set) var badCommands = 0
+    private(set) var preauthCommands = 0
 
     init(options: FrontEndOptions) {
         maxLogins = options.maxLoginAttempts
         maxBadCommands = options.maxBadCommands
+        maxPreauthCommands = options.maxPreauthCommands
+    }
+
+    /// Records a command before login that is not a login; true when it is over the budget.
+    mutating func preauthCommand() -> Bool {
+        preauthCommands += 1
+        return preauthCommands > maxPreauthCommands
     }
 
     /// Records a failed login; true when no attempt is left.

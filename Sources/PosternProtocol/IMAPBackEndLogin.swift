@@ -13,29 +13,32 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case done
     }
 
-    private let credentials: Credentials
+    /// Until the login command is built.
+    private var credentials: Credentials?
     private let options: BackEndOptions
     private var state: State = .greeting
     private var buffer: BackEndLineBuffer
     private var capabilities: Set<String> = []
     private var tlsDone = false
     private var tagCounter = 0
+    private var untaggedLines: CapabilityLineCounter
 
     /// `useStartTLS`: upgrade the connection before logging in; fail if the backend cannot, unless
     /// `allowPlaintextFallback` (for broken backends; reported with a `.notice` every time).
     public init(credentials: Credentials, useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536)
     {
-        self.credentials = credentials
-        self.options = BackEndOptions(
-            useStartTLS: useStartTLS, allowPlaintextFallback: allowPlaintextFallback, maxLine: maxLine)
-        self.buffer = BackEndLineBuffer(maxLine: maxLine)
+        self.init(
+            credentials: credentials,
+            options: BackEndOptions(
+                useStartTLS: useStartTLS, allowPlaintextFallback: allowPlaintextFallback, maxLine: maxLine))
     }
 
     /// Builds the machine from the options every back-end login shares.
     public init(credentials: Credentials, options: BackEndOptions) {
-        self.init(
-            credentials: credentials, useStartTLS: options.useStartTLS,
-            allowPlaintextFallback: options.allowPlaintextFallback, maxLine: options.maxLine)
+        self.credentials = credentials
+        self.options = options
+        self.buffer = BackEndLineBuffer(maxLine: options.maxLine)
+        self.untaggedLines = CapabilityLineCounter(options: options)
     }
 
     private var tag: String { "P\(tagCounter)" }
@@ -77,9 +80,23 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         return [.send(Array("\(nextTag()) CAPABILITY\r\n".utf8))]
     }
 
+    public var holdsCredentials: Bool {
+        switch state {
+        case .authenticate(let exchange): return exchange.holdsResponses
+        case .login(let pendingLiterals): return !pendingLiterals.isEmpty
+        case .greeting, .capability, .starttls, .awaitingTLS, .done: return credentials != nil
+        }
+    }
+
     private mutating func fail(_ reason: String) -> [BackEndAction] {
         state = .done
+        credentials = nil
         return [.failed(.unavailable(reason: reason))]
+    }
+
+    /// A line other than the reply to our command (capabilities, untagged data): counted.
+    private mutating func untagged() -> [BackEndAction] {
+        untaggedLines.tooMany() ? fail(CapabilityLineCounter.reason) : []
     }
 
     private mutating func handle(_ line: String) -> [BackEndAction] {
@@ -100,13 +117,13 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case .capability:
             if line.uppercased().hasPrefix("* CAPABILITY ") {
                 capabilities = Set(line.dropFirst(13).uppercased().split(separator: " ").map(String.init))
-                return []
+                return untagged()
             }
-            guard let status = taggedStatus(line) else { return [] }
+            guard let status = taggedStatus(line) else { return untagged() }
             guard status.ok else { return fail("Backend refused CAPABILITY.") }
             return afterCapabilities()
         case .starttls:
-            guard let status = taggedStatus(line) else { return [] }
+            guard let status = taggedStatus(line) else { return untagged() }
             guard status.ok else { return fail("Backend refused STARTTLS.") }
             // Whatever followed the OK arrived before encryption: never interpret it.
             _ = buffer.takeAll()
@@ -146,6 +163,9 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
 
     /// AUTHENTICATE with the plan's mechanism, or LOGIN with literals.
     private mutating func loginCommand() -> [BackEndAction] {
+        guard let credentials else { return fail("No credentials to log in with.") }
+        // From here on only the command (or the exchange in the state) carries them.
+        self.credentials = nil
         let offered = Set(capabilities.filter { $0.hasPrefix("AUTH=") }.map { String($0.dropFirst(5)) })
         let plan = BackEndAuthPlan.choose(
             credentials, offered: offered, passwordCommand: !capabilities.contains("LOGINDISABLED"))
@@ -180,7 +200,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     private mutating func finalResponse(_ line: String) -> [BackEndAction] {
-        guard let status = taggedStatus(line) else { return [] }
+        guard let status = taggedStatus(line) else { return untagged() }
         state = .done
         if status.ok {
             let leftover = buffer.takeAll()

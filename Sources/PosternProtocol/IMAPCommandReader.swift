@@ -35,7 +35,7 @@ public struct IMAPCommand: Sendable, Equatable {
 /// `maxCommand` bytes are buffered. Without synchronizing literals, the events do not depend on how the input
 /// was chunked; a synchronizing literal's header is checked (`.continuationNeeded` or `.bad`) only while its
 /// data is missing. Each byte is scanned for a line end once, however the input is chunked.
-public struct IMAPCommandReader: Sendable {
+public struct IMAPCommandReader: FrontEndReader, Sendable {
     /// What the reader found next.
     public enum Event: Sendable, Equatable {
         case command(IMAPCommand)
@@ -64,7 +64,7 @@ public struct IMAPCommandReader: Sendable {
     public static let maxLiterals = 32
 
     public let maxLine: Int
-    private(set) var buffer: [UInt8] = []
+    private var buffer = ReadBuffer()
     private var continuationsSent = 0
     /// Dropping an overlong line until its LF.
     private var discarding = false
@@ -86,22 +86,23 @@ public struct IMAPCommandReader: Sendable {
     public mutating func append(_ bytes: [UInt8]) {
         if failed { return }
         if discarding {
-            if let lf = IMAPCommandReader.findLF(bytes, from: 0) {
+            if let lf = bytes.firstIndex(of: 10) {
                 discarding = false
                 discardedBytes += lf + 1
-                buffer.append(contentsOf: bytes[(lf + 1)...])
+                buffer.append(bytes[(lf + 1)...])
             } else {
                 discardedBytes += bytes.count
             }
         } else {
-            buffer.append(contentsOf: bytes)
+            buffer.append(bytes)
         }
     }
 
     /// Removes and returns everything buffered (pipelined bytes after a login, or bytes to discard).
     public mutating func takeBuffered() -> [UInt8] {
-        defer { consume(buffer.count) }
-        return buffer
+        let all = buffer.bytes(0..<buffer.count)
+        consume(buffer.count)
+        return all
     }
 
     /// The next event, or nil if more bytes are needed.
@@ -118,19 +119,19 @@ public struct IMAPCommandReader: Sendable {
             }
             return nil
         case .lineTooLong(let lineStart):
-            let tag = IMAPCommandReader.leadingTag(buffer)
+            let tag = leadingTag
             startDiscarding(from: lineStart)
             return .tooLong(tag: tag)
         case .literalTooLarge(let end, let nonSync):
-            let tag = IMAPCommandReader.leadingTag(buffer)
+            let tag = leadingTag
             guard !nonSync else { return fail(tag: tag, reason: "Literal too large") }
             // Drop what was framed so far; the client will not send a refused synchronizing literal.
             consume(end)
             return .tooLong(tag: tag)
         case .tooManyLiterals:
-            return fail(tag: IMAPCommandReader.leadingTag(buffer), reason: "Too many literals")
+            return fail(tag: leadingTag, reason: "Too many literals")
         case .complete(let segments, let consumed):
-            let bytes = Array(buffer[..<consumed])
+            let bytes = buffer.bytes(0..<consumed)
             consume(consumed)
             discardedBytes = 0
             return IMAPCommandReader.parse(bytes: bytes, segments: segments)
@@ -141,7 +142,7 @@ public struct IMAPCommandReader: Sendable {
     public mutating func nextLine() -> Line? {
         if discarding || failed { return nil }
         let from = progress.position == 0 ? progress.scanned : 0
-        guard let lf = IMAPCommandReader.findLF(buffer, from: from) else {
+        guard let lf = buffer.firstLF(from: from) else {
             progress.scanned = progress.position == 0 ? buffer.count : 0
             guard buffer.count > maxLine else { return nil }
             startDiscarding(from: 0)
@@ -151,8 +152,7 @@ public struct IMAPCommandReader: Sendable {
             startDiscarding(from: 0)
             return .tooLong
         }
-        var line = Array(buffer[..<lf])
-        if line.last == 13 { line.removeLast() }
+        let line = buffer.line(endingAt: lf)
         consume(lf + 1)
         discardedBytes = 0
         return .line(line)
@@ -160,7 +160,7 @@ public struct IMAPCommandReader: Sendable {
 
     /// Removes `count` bytes from the front: a new command starts there.
     private mutating func consume(_ count: Int) {
-        buffer.removeFirst(count)
+        buffer.consume(count)
         progress = Progress()
         continuationsSent = 0
     }
@@ -173,7 +173,7 @@ public struct IMAPCommandReader: Sendable {
 
     /// Drops the command up to the end of its overlong line, which starts at `lineStart`.
     private mutating func startDiscarding(from lineStart: Int) {
-        if let lf = IMAPCommandReader.findLF(buffer, from: max(lineStart, progress.scanned)) {
+        if let lf = buffer.firstLF(from: max(lineStart, progress.scanned)) {
             discardedBytes = lf + 1
             consume(lf + 1)
         } else {
@@ -186,9 +186,8 @@ public struct IMAPCommandReader: Sendable {
     /// Before acknowledging a literal, the tag and command must look right. On failure the command
     /// framed so far (through the literal header ending at `headerEnd`) is dropped.
     private mutating func validateHeader(headerEnd: Int) -> Event? {
-        guard let lf = IMAPCommandReader.findLF(buffer, from: 0) else { return nil }
-        var line = Array(buffer[..<lf])
-        if line.last == 13 { line.removeLast() }
+        guard let lf = buffer.firstLF(from: 0) else { return nil }
+        let line = buffer.line(endingAt: lf)
         let words = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
         let tag = words.first.flatMap { IMAPCommandReader.validTag(Array($0)) }
         guard words.count >= 2, let tag else {
@@ -235,7 +234,7 @@ public struct IMAPCommandReader: Sendable {
     mutating func frame() -> Framing {
         while true {
             let position = progress.position
-            guard let lf = IMAPCommandReader.findLF(buffer, from: max(position, progress.scanned)) else {
+            guard let lf = buffer.firstLF(from: max(position, progress.scanned)) else {
                 progress.scanned = buffer.count
                 if buffer.count - position > maxLine || buffer.count > maxCommand {
                     return .lineTooLong(lineStart: position)
@@ -264,15 +263,6 @@ public struct IMAPCommandReader: Sendable {
             progress.position = dataStart + literal.size
             progress.scanned = progress.position
         }
-    }
-
-    static func findLF(_ bytes: [UInt8], from start: Int) -> Int? {
-        var index = start
-        while index < bytes.count {
-            if bytes[index] == 10 { return index }
-            index += 1
-        }
-        return nil
     }
 
     /// `{123}` or `{123+}` at the end of a line.
@@ -304,9 +294,9 @@ public struct IMAPCommandReader: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func leadingTag(_ bytes: [UInt8]) -> String? {
-        let end = bytes.firstIndex(of: 32) ?? min(bytes.count, 65)
-        return validTag(Array(bytes[..<end]))
+    /// The tag of the command at the front of the buffer, if it has a valid one (only its first bytes are read).
+    private var leadingTag: String? {
+        IMAPCommandReader.validTag(Array(buffer[0..<min(buffer.count, 65)].prefix { $0 != 32 }))
     }
 
     static func parse(bytes: [UInt8], segments: [Range<Int>]) -> Event {
@@ -329,112 +319,5 @@ public struct IMAPCommandReader: Sendable {
             }
         }
         return .command(IMAPCommand(tag: tag, name: name, arguments: arguments))
-    }
-}
-
-struct IMAPParseError: Error {
-    var reason: String
-}
-
-/// Walks the framed segments of one command.
-struct IMAPTokenizer {
-    let bytes: [UInt8]
-    let segments: [Range<Int>]
-    var segment = 0
-    var position: Int
-
-    init(bytes: [UInt8], segments: [Range<Int>]) {
-        self.bytes = bytes
-        self.segments = segments
-        self.position = segments.first?.lowerBound ?? 0
-    }
-
-    var lineEnd: Int { segments[segment].upperBound }
-    var atEnd: Bool { segment == segments.count - 1 && position >= lineEnd }
-
-    mutating func space() -> Bool {
-        guard position < lineEnd, bytes[position] == 32 else { return false }
-        position += 1
-        return true
-    }
-
-    /// Bytes up to the next space or the end of the line.
-    mutating func word() -> [UInt8]? {
-        let start = position
-        while position < lineEnd, bytes[position] != 32 { position += 1 }
-        return position > start ? Array(bytes[start..<position]) : nil
-    }
-
-    mutating func argument(depth: Int) -> Result<IMAPArgument, IMAPParseError> {
-        guard position < lineEnd else { return .failure(IMAPParseError(reason: "Missing argument")) }
-        let first = bytes[position]
-        if first == UInt8(ascii: "\"") { return quoted() }
-        if first == UInt8(ascii: "(") {
-            guard depth < 4 else { return .failure(IMAPParseError(reason: "Lists nested too deep")) }
-            position += 1
-            var items: [IMAPArgument] = []
-            while true {
-                guard position < lineEnd else { return .failure(IMAPParseError(reason: "Unterminated list")) }
-                if bytes[position] == UInt8(ascii: ")") {
-                    position += 1
-                    return .success(.list(items))
-                }
-                if !items.isEmpty {
-                    guard space() else { return .failure(IMAPParseError(reason: "Expected a space in list")) }
-                }
-                switch argument(depth: depth + 1) {
-                case .success(let item): items.append(item)
-                case .failure(let error): return .failure(error)
-                }
-            }
-        }
-        if first == UInt8(ascii: "{") {
-            // A literal header must be the rest of the line; its data is the next segment.
-            let rest = bytes[position..<lineEnd]
-            guard IMAPCommandReader.literalHeader(rest) != nil, rest.lastIndex(of: UInt8(ascii: "{")) == position,
-                segment + 2 < segments.count
-            else { return .failure(IMAPParseError(reason: "Invalid literal")) }
-            let data = Array(bytes[segments[segment + 1]])
-            // A literal (not literal8) may not carry NUL (RFC 9051 CHAR8).
-            guard !data.contains(0) else { return .failure(IMAPParseError(reason: "NUL in literal")) }
-            segment += 2
-            position = segments[segment].lowerBound
-            return .success(.string(data))
-        }
-        let start = position
-        while position < lineEnd {
-            let byte = bytes[position]
-            if byte == 32 || byte == UInt8(ascii: ")") { break }
-            guard byte > 0x20, byte != 0x7F, byte != UInt8(ascii: "("), byte != UInt8(ascii: "{"),
-                byte != UInt8(ascii: "\"")
-            else { return .failure(IMAPParseError(reason: "Invalid character in atom")) }
-            position += 1
-        }
-        guard position > start else { return .failure(IMAPParseError(reason: "Empty argument")) }
-        return .success(.atom(String(decoding: bytes[start..<position], as: UTF8.self)))
-    }
-
-    mutating func quoted() -> Result<IMAPArgument, IMAPParseError> {
-        position += 1
-        var out: [UInt8] = []
-        while position < lineEnd {
-            let byte = bytes[position]
-            position += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                return .success(.string(out))
-            case UInt8(ascii: "\\"):
-                guard position < lineEnd,
-                    bytes[position] == UInt8(ascii: "\"") || bytes[position] == UInt8(ascii: "\\")
-                else { return .failure(IMAPParseError(reason: "Invalid escape in quoted string")) }
-                out.append(bytes[position])
-                position += 1
-            case 0, 13, 10:
-                return .failure(IMAPParseError(reason: "Invalid character in quoted string"))
-            default:
-                out.append(byte)
-            }
-        }
-        return .failure(IMAPParseError(reason: "Unterminated quoted string"))
     }
 }

@@ -144,6 +144,9 @@ public struct BackEndOptions: Sendable, Equatable {
     public var allowPlaintextFallback: Bool
     /// Longest backend line accepted during the login.
     public var maxLine: Int
+    /// Capability (and other untagged) lines a backend may send before it answers the login; over it the
+    /// login fails as unavailable.
+    public var maxCapabilityLines: Int = 200
 
     public init(useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536) {
         self.useStartTLS = useStartTLS
@@ -178,4 +181,7 @@ public protocol BackEndLoginMachine {
     mutating func receive(_ bytes: [UInt8]) -> [BackEndAction]
     /// The STARTTLS handshake with the backend finished.
     mutating func tlsEstablished() -> [BackEndAction]
+    /// The machine still keeps the client's password or SASL response. It drops them once it sent what
+    /// needs them, at the latest when the backend answers the login.
+    var holdsCredentials: Bool { get }
 }

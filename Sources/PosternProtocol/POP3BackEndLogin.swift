@@ -9,7 +9,8 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
         case stls
         /// STLS accepted: nothing the backend sends is interpreted until the handshake finished.
         case awaitingTLS
-        case user
+        /// USER sent; the password waits for its `+OK`.
+        case user(password: String)
         case pass
         case authenticate(BackEndSASL)
         case done
@@ -18,7 +19,8 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
     /// RFC 5034 §4: an AUTH command with its initial response must fit in 255 octets.
     static let maxCommandLine = 255
 
-    private let credentials: Credentials
+    /// Until the login command is built.
+    private var credentials: Credentials?
     private let options: BackEndOptions
     private var state: State = .greeting
     private var buffer: BackEndLineBuffer
@@ -27,11 +29,21 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
     /// The mechanisms of the SASL capability.
     private var mechanisms: Set<String> = []
     private var tlsDone = false
+    private var capaLines: CapabilityLineCounter
 
     public init(credentials: Credentials, options: BackEndOptions) {
         self.credentials = credentials
         self.options = options
         self.buffer = BackEndLineBuffer(maxLine: options.maxLine)
+        self.capaLines = CapabilityLineCounter(options: options)
+    }
+
+    public var holdsCredentials: Bool {
+        switch state {
+        case .user: return true
+        case .authenticate(let exchange): return exchange.holdsResponses
+        case .greeting, .capa, .stls, .awaitingTLS, .pass, .done: return credentials != nil
+        }
     }
 
     public mutating func receive(_ bytes: [UInt8]) -> [BackEndAction] {
@@ -66,6 +78,7 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
 
     private mutating func fail(_ reason: String) -> [BackEndAction] {
         state = .done
+        credentials = nil
         return [.failed(.unavailable(reason: reason))]
     }
 
@@ -91,6 +104,7 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
             return afterCapabilities()
         case .capa(listing: true):
             if line == "." { return afterCapabilities() }
+            if capaLines.tooMany() { return fail(CapabilityLineCounter.reason) }
             let entry = (line.hasPrefix(".") ? String(line.dropFirst()) : line).uppercased()
             capabilities.insert(entry)
             if entry.hasPrefix("SASL ") { mechanisms = Set(entry.dropFirst(5).split(separator: " ").map(String.init)) }
@@ -101,10 +115,10 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
             _ = buffer.takeAll()
             state = .awaitingTLS
             return [.startTLS]
-        case .user:
+        case .user(let password):
             if Self.isOK(line) {
                 state = .pass
-                return [send("PASS \(credentials.password)")]
+                return [send("PASS \(password)")]
             }
             return finalResponse(line)
         case .pass:
@@ -139,12 +153,15 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     private mutating func loginCommand() -> [BackEndAction] {
+        guard let credentials else { return fail("No credentials to log in with.") }
+        // From here on only the command (or what the state keeps for the next one) carries them.
+        self.credentials = nil
         let passwordCommand = Self.fitsInLine(credentials.user) && Self.fitsInLine(credentials.password)
         switch BackEndAuthPlan.choose(credentials, offered: mechanisms, passwordCommand: passwordCommand) {
         case .unsupported(let reason):
             return fail(reason)
         case .passwordCommand:
-            state = .user
+            state = .user(password: credentials.password)
             return [send("USER \(credentials.user)")]
         case .sasl(var exchange):
             let prefix = "AUTH \(exchange.name)"

@@ -12,7 +12,8 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
         case done
     }
 
-    private let credentials: Credentials
+    /// Until the login command is built.
+    private var credentials: Credentials?
     private let options: BackEndOptions
     private var state: State = .capabilities
     private var buffer: BackEndLineBuffer
@@ -22,11 +23,18 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
     /// A response that carries literals, assembled so far.
     private var partial: [UInt8] = []
     private var literalNeeded: Int?
+    private var capabilityLines: CapabilityLineCounter
 
     public init(credentials: Credentials, options: BackEndOptions) {
         self.credentials = credentials
         self.options = options
         self.buffer = BackEndLineBuffer(maxLine: options.maxLine)
+        self.capabilityLines = CapabilityLineCounter(options: options)
+    }
+
+    public var holdsCredentials: Bool {
+        if case .authenticate(let exchange) = state { return exchange.holdsResponses }
+        return credentials != nil
     }
 
     public mutating func receive(_ bytes: [UInt8]) -> [BackEndAction] {
@@ -62,6 +70,7 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
 
     private mutating func fail(_ reason: String) -> [BackEndAction] {
         state = .done
+        credentials = nil
         return [.failed(.unavailable(reason: reason))]
     }
 
@@ -107,6 +116,7 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
             switch Self.status(response) {
             case "OK"?: return afterCapabilities()
             case nil:
+                if capabilityLines.tooMany() { return fail(CapabilityLineCounter.reason) }
                 if let (name, value) = Self.capability(response) { capabilities[name] = value }
                 return []
             default: return fail("Backend refused the connection.")
@@ -160,6 +170,9 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
     }
 
     private mutating func loginCommand() -> [BackEndAction] {
+        guard let credentials else { return fail("No credentials to log in with.") }
+        // From here on only the command (or the exchange in the state) carries them.
+        self.credentials = nil
         let offered = Set((capabilities["SASL"] ?? "").uppercased().split(separator: " ").map(String.init))
         switch BackEndAuthPlan.choose(credentials, offered: offered, passwordCommand: false) {
         case .unsupported(let reason):

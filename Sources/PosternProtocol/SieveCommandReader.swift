@@ -11,7 +11,7 @@ public struct SieveCommand: Sendable, Equatable {
 /// Bounds as for IMAP: a line or literal may hold `maxLine` bytes, a whole logical line 4 × `maxLine`, with
 /// at most `IMAPCommandReader.maxLiterals` literals. An overlong line is reported once (`.tooLong`) and dropped
 /// to its end; a literal over the bound is `.unrecoverable`, since its data is already on the way.
-public struct SieveCommandReader: Sendable {
+public struct SieveCommandReader: FrontEndReader, Sendable {
     public enum Event: Sendable, Equatable {
         /// A logical line: `segments` are ranges of `bytes`, line text and literal data alternating.
         case line(bytes: [UInt8], segments: [Range<Int>])
@@ -22,7 +22,7 @@ public struct SieveCommandReader: Sendable {
     }
 
     public let maxLine: Int
-    private var buffer: [UInt8] = []
+    private var buffer = ReadBuffer()
     private var discarding = false
     private var failed = false
     /// Framing progress of the logical line at the front of `buffer`.
@@ -41,13 +41,13 @@ public struct SieveCommandReader: Sendable {
     public mutating func append(_ bytes: [UInt8]) {
         if failed { return }
         guard discarding else {
-            buffer.append(contentsOf: bytes)
+            buffer.append(bytes)
             return
         }
         if let lf = bytes.firstIndex(of: 10) {
             discarding = false
             discardedBytes += lf + 1
-            buffer.append(contentsOf: bytes[(lf + 1)...])
+            buffer.append(bytes[(lf + 1)...])
         } else {
             discardedBytes += bytes.count
         }
@@ -55,15 +55,16 @@ public struct SieveCommandReader: Sendable {
 
     /// Removes and returns everything buffered.
     public mutating func takeBuffered() -> [UInt8] {
-        defer { consume(buffer.count) }
-        return buffer
+        let all = buffer.bytes(0..<buffer.count)
+        consume(buffer.count)
+        return all
     }
 
     /// The next event, or nil if more bytes are needed.
     public mutating func next() -> Event? {
         if discarding || failed { return nil }
         while true {
-            guard let lf = IMAPCommandReader.findLF(buffer, from: max(position, scanned)) else {
+            guard let lf = buffer.firstLF(from: max(position, scanned)) else {
                 scanned = buffer.count
                 if buffer.count - position > maxLine || buffer.count > maxCommand { return tooLong() }
                 return nil
@@ -72,7 +73,7 @@ public struct SieveCommandReader: Sendable {
             if lf - position > maxLine || lf + 1 > maxCommand { return tooLong() }
             let lineEnd = lf > position && buffer[lf - 1] == 13 ? lf - 1 : lf
             guard let literal = IMAPCommandReader.literalHeader(buffer[position..<lineEnd]) else {
-                let event = Event.line(bytes: Array(buffer[..<lf]), segments: segments + [position..<lineEnd])
+                let event = Event.line(bytes: buffer.bytes(0..<lf), segments: segments + [position..<lineEnd])
                 consume(lf + 1)
                 discardedBytes = 0
                 return event
@@ -90,7 +91,7 @@ public struct SieveCommandReader: Sendable {
     }
 
     private mutating func consume(_ count: Int) {
-        buffer.removeFirst(count)
+        buffer.consume(count)
         segments = []
         position = 0
         scanned = 0
@@ -104,7 +105,7 @@ public struct SieveCommandReader: Sendable {
 
     /// Drops the logical line through the end of its overlong line.
     private mutating func tooLong() -> Event {
-        if let lf = IMAPCommandReader.findLF(buffer, from: max(position, scanned)) {
+        if let lf = buffer.firstLF(from: max(position, scanned)) {
             discardedBytes = lf + 1
             consume(lf + 1)
         } else {

@@ -163,7 +163,7 @@ final class FuzzTests: XCTestCase {
     /// Whether some LF in `data` ends a `{n}` header (a conservative test: literal data is not skipped).
     private static func mayHoldSynchronizingLiteral(_ data: [UInt8]) -> Bool {
         var from = 0
-        while let lf = IMAPCommandReader.findLF(data, from: from) {
+        while let lf = data[from...].firstIndex(of: 10) {
             let end = lf > 0 && data[lf - 1] == 13 ? lf - 1 : lf
             if let header = IMAPCommandReader.literalHeader(data[max(0, end - 13)..<end]), !header.nonSync {
                 return true

@@ -114,7 +114,7 @@ final class IMAPFrontEndLoginTests: XCTestCase {
         XCTAssertEqual(frontEnd.receive("a AUTHENTICATE PLAIN\r\n"), [send("+ \r\n")])
         XCTAssertEqual(
             frontEnd.receive("*\r\nb NOOP\r\n"),
-            [send("a BAD AUTHENTICATE cancelled.\r\n"), send("b OK NOOP completed.\r\n")])
+            [send("a BAD AUTHENTICATE cancelled.\r\nb OK NOOP completed.\r\n")])
     }
 
     func testInvalidBase64IsBad() {
@@ -185,7 +185,7 @@ final class IMAPFrontEndLoginTests: XCTestCase {
             frontEnd.receive("a LOGIN alice wrong\r\nb NOOP\r\n"), [loginAction("alice", "wrong", mechanism: .login)])
         XCTAssertEqual(
             frontEnd.loginFinished(.rejected(text: "NO [AUTHENTICATIONFAILED] x")),
-            [send("a NO [AUTHENTICATIONFAILED] x\r\n"), send("b OK NOOP completed.\r\n")])
+            [send("a NO [AUTHENTICATIONFAILED] x\r\nb OK NOOP completed.\r\n")])
         XCTAssertEqual(frontEnd.receive("c LOGIN alice right\r\n"), [loginAction("alice", "right", mechanism: .login)])
     }
 

@@ -206,9 +206,10 @@ final class POP3FrontEndTests: XCTestCase {
 
     func testTooManyInvalidCommandsClose() {
         var frontEnd = pop3()
-        let actions = frontEnd.receive(bytes(String(repeating: "XYZZY\r\n", count: 12)))
-        XCTAssertEqual(actions.count, 11, "ten replies, then the close")
-        XCTAssertEqual(actions.last, .close)
+        let unknown = "-ERR Unknown command or not valid before login.\r\n"
+        XCTAssertEqual(
+            frontEnd.receive(bytes(String(repeating: "XYZZY\r\n", count: 12))),
+            [send(String(repeating: unknown, count: 10)), .close], "ten replies in one send, then the close")
         XCTAssertEqual(frontEnd.receive(bytes("CAPA\r\n")), [])
     }
 
@@ -232,7 +233,7 @@ final class POP3FrontEndTests: XCTestCase {
         var frontEnd = pop3(frontEndOptions(maxLine: 512))
         XCTAssertEqual(
             frontEnd.receive(bytes("USER " + String(repeating: "a", count: 600) + "\r\nUSER bob\r\n")),
-            [send("-ERR Line too long.\r\n"), send("+OK\r\n")])
+            [send("-ERR Line too long.\r\n+OK\r\n")])
     }
 
     func testEndlessLineCloses() {
@@ -245,9 +246,9 @@ final class POP3FrontEndTests: XCTestCase {
     func testOverlongSASLResponseEndsTheExchange() {
         var frontEnd = pop3(frontEndOptions(maxLine: 512))
         _ = frontEnd.receive(bytes("AUTH PLAIN\r\n"))
-        XCTAssertEqual(
-            frontEnd.receive(bytes(String(repeating: "QUFB", count: 200) + "\r\nCAPA\r\n")).first,
-            send("-ERR Line too long.\r\n"))
+        XCTAssertTrue(
+            sentText(frontEnd.receive(bytes(String(repeating: "QUFB", count: 200) + "\r\nCAPA\r\n")))
+                .hasPrefix("-ERR Line too long.\r\n+OK Capability list follows\r\n"))
         XCTAssertEqual(frontEnd.receive(bytes("*\r\n")), [send("-ERR Unknown command or not valid before login.\r\n")])
     }
 

@@ -150,7 +150,7 @@ final class SieveFrontEndTests: XCTestCase {
         _ = receive(&frontEnd, "AUTHENTICATE \"PLAIN\" \"\(timPlain)\"\r\nNOOP\r\n")
         XCTAssertEqual(
             frontEnd.loginFinished(.rejected(text: "NO \"Authentication failed.\"")),
-            [send("NO \"Authentication failed.\"\r\n"), send("OK \"NOOP completed.\"\r\n")])
+            [send("NO \"Authentication failed.\"\r\nOK \"NOOP completed.\"\r\n")])
         _ = receive(&frontEnd, "AUTHENTICATE \"PLAIN\" \"\(timPlain)\"\r\n")
         XCTAssertEqual(
             frontEnd.loginFinished(.unavailable(reason: "Backend \"B\" down.")),
@@ -171,7 +171,7 @@ final class SieveFrontEndTests: XCTestCase {
         var frontEnd = sieve(frontEndOptions(maxLine: 512))
         XCTAssertEqual(
             receive(&frontEnd, "NOOP \"" + String(repeating: "x", count: 600) + "\"\r\nNOOP\r\n"),
-            [send("NO \"Line too long.\"\r\n"), send("OK \"NOOP completed.\"\r\n")])
+            [send("NO \"Line too long.\"\r\nOK \"NOOP completed.\"\r\n")])
     }
 
     func testEndlessLineCloses() {
@@ -184,7 +184,10 @@ final class SieveFrontEndTests: XCTestCase {
     func testOversizedLiteralIsUnrecoverable() {
         var frontEnd = sieve(frontEndOptions(maxLine: 512))
         XCTAssertEqual(
-            receive(&frontEnd, "AUTHENTICATE \"PLAIN\" {513+}\r\n"), [send("BYE \"Literal too large.\"\r\n"), .close])
+            receive(&frontEnd, "AUTHENTICATE \"PLAIN\" {513+}\r\n"),
+            [send("NO \"Literal too large.\"\r\nBYE \"Literal too large.\"\r\n"), .close],
+            "refused like any command that ends the connection, then the farewell")
+        XCTAssertEqual(frontEnd.closeReason, .unrecoverable)
     }
 
     func testMessages() {

@@ -77,6 +77,19 @@ func sentText(_ actions: [FrontEndAction]) -> String {
     }.joined()
 }
 
+/// Actions collected over several calls, with adjacent sends joined as one call would join them.
+func coalesced(_ actions: [FrontEndAction]) -> [FrontEndAction] {
+    var output: [FrontEndAction] = []
+    for action in actions {
+        if case .send(let data) = action, case .send(let previous)? = output.last {
+            output[output.count - 1] = .send(previous + data)
+        } else {
+            output.append(action)
+        }
+    }
+    return output
+}
+
 /// The `.send` action for a text.
 func send(_ text: String) -> FrontEndAction { .send(bytes(text)) }
 
