@@ -53,7 +53,7 @@ public final class Server: Sendable {
                 let listener: Listener
                 do throws(IOError) {
                     listener = try Listener(
-                        address: address, loop: loop,
+                        address: address, loop: loop, keepalive: currentRuntime.keepalive,
                         onError: { [logger] message in logger.error("\(message)") },
                         onAccept: { [weak self] fd, peer, shard in
                             guard let self else {

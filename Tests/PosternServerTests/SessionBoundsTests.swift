@@ -37,7 +37,8 @@ final class SessionBoundsTests: XCTestCase {
     }
 
     func testAClientOverTheQueueCapEndsWithOutputOverflow() throws {
-        let h = try SessionHarness()
+        // The budget would close first: lift it so the queue cap is what ends the session.
+        let h = try SessionHarness(limits: { $0.maxPreauthCommands = 1_000_000 })
         h.start()
         h.run { h.client.holdsOutput = true }
         // A client that never reads and whose reads are not paused (a peer the kernel keeps feeding).
