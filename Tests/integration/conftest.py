@@ -57,15 +57,16 @@ def postern_factory(tmp_path, pki, backends, request):
     """``postern_factory(**options)`` -> a started :class:`Postern` in front of ``backends``.
 
     Options are those of :func:`harness.world.postern_config` (listeners, map_lines,
-    map_default, tls, backend_tls, limits, server, extra). The result has ``.plan`` (config and
-    ports) and ``.port(name)``. Every instance is stopped at teardown.
+    map_default, tls, backend_tls, limits, server, extra), and ``nofile`` (the process's
+    open-file limit, see :class:`Postern`). The result has ``.plan`` (config and ports) and
+    ``.port(name)``. Every instance is stopped at teardown.
     """
     started: list[Postern] = []
 
-    def make(name: str | None = None, **options) -> Postern:
+    def make(name: str | None = None, *, nofile: int | None = None, **options) -> Postern:
         d = tmp_path / (name or f"postern-{len(started) + 1}")
         plan = world.postern_config(d, backends, pki, **options)
-        p = Postern(d, plan.config)
+        p = Postern(d, plan.config, nofile=nofile)
         p.plan = plan
         p.port = lambda listener, _plan=plan: _plan.ports[listener]
         started.append(p)

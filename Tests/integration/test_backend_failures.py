@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import threading
 import time
 
 from harness import world
 from harness.clients import RawIMAP, imap_quote
-from harness.ports import free_port
 from harness.postern import postern_bin
+from harness.silent import SilentServer
 
 HOST = "127.0.0.1"
 U = world.USERS
-
-
-class SilentServer:
-    """Accepts TCP connections on 127.0.0.1 and never says a word (a hung backend)."""
-
-    def __init__(self) -> None:
-        self.port = free_port(HOST)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, self.port))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.accepted: list[socket.socket] = []
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + 120
-        while not self.stopping.is_set() and time.monotonic() < deadline:
-            try:
-                conn, _ = self.sock.accept()
-                self.accepted.append(conn)
-            except socket.timeout:
-                continue
-
-    def close(self) -> None:
-        self.stopping.set()
-        self.thread.join(5)
-        for c in self.accepted:
-            c.close()
-        self.sock.close()
 
 
 def test_backend_that_never_greets_gets_unavailable_within_the_timeout(postern_factory, pki, backends):

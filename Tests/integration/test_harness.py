@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import imaplib
+import re
 import socket
 import ssl
 import subprocess
@@ -23,7 +24,7 @@ from harness.clients import (RawIMAP, capabilities, curl, imap_quote, s_client, 
                              sasl_plain)
 from harness.dovecot import Dovecot, make_message
 from harness.ports import free_port
-from harness.postern import Postern, _addresses_from_text, check_config, parse_prometheus
+from harness.postern import Postern, _addresses_from_text, check_config, log_field, parse_prometheus
 from harness.yamlout import dump
 
 U = world.USERS
@@ -373,6 +374,32 @@ def test_postern_class_with_a_stub_binary(tmp_path):
     dead.chmod(0o755)
     with pytest.raises(procs.ProcessError, match="cannot start"):
         Postern(tmp_path / "d", cfg, binary=str(dead)).start()
+
+
+def test_postern_fd_limit_rss_and_log_fields(tmp_path):
+    stub = tmp_path / "postern-stub"
+    stub.write_text(STUB.replace("PYTHON", sys.executable))
+    stub.chmod(0o755)
+    admin, lp = free_port(), free_port()
+    cfg = {"server": {"admin_listen": f"127.0.0.1:{admin}"},
+           "listeners": [{"name": "imap", "listen": [f"127.0.0.1:{lp}"]}]}
+    p = Postern(tmp_path / "p", cfg, binary=str(stub), nofile=64)
+    p.start()
+    try:
+        limits = open(f"/proc/{p.pid}/limits").read()
+        assert re.search(r"Max open files\s+64\s+64\s", limits), limits
+        assert p.rss_kib() > 1000
+    finally:
+        p.stop()
+    line = ("2026-12-03T13:55:08+0000 info postern: backend=- client=127.0.0.1:43814 detail=TLS handshake "
+            "failed: error:0A00010B:SSL routines::wrong version number duration_ms=2 listener=imaps "
+            "outcome=client-error route=users.map:2 (exact) user=- [PosternServer] session")
+    assert log_field(line, "client") == "127.0.0.1:43814"
+    assert log_field(line, "detail") == "TLS handshake failed: error:0A00010B:SSL routines::wrong version number"
+    assert log_field(line, "outcome") == "client-error"
+    assert log_field(line, "route") == "users.map:2 (exact)"
+    assert log_field(line, "user") == "-"
+    assert log_field(line, "session") is None
 
 
 def test_pop3_and_managesieve_on_both_backends(backends, pki):

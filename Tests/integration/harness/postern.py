@@ -6,13 +6,15 @@ and stderr going to ``postern.log`` in the same directory, and waits until every
 address (and the admin address) accepts connections. It is stopped by its pid: SIGTERM,
 then SIGKILL after 10 s.
 
-The binary is ``$POSTERN_BIN``, or ``<repo>/.build/debug/postern``.
+The binary is ``$POSTERN_BIN``, or ``<repo>/.build/debug/postern``. ``nofile`` lowers the
+process's open-file limit (soft and hard ``RLIMIT_NOFILE``) before it starts.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -102,9 +104,11 @@ def metric_sum(metrics: dict[str, float], name: str) -> float | None:
 class Postern:
     def __init__(self, state_dir, config=None, *, config_file=None, binary: str | None = None,
                  wait_for: list[str] | None = None, start_timeout: float = 30.0,
-                 env: dict[str, str] | None = None, config_name: str = "postern.yaml"):
+                 env: dict[str, str] | None = None, config_name: str = "postern.yaml",
+                 nofile: int | None = None):
         """``config`` (dict or YAML text) is written to ``state_dir/config_name``; or
-        ``config_file`` names an existing file that is used as it is (not rewritten)."""
+        ``config_file`` names an existing file that is used as it is (not rewritten).
+        ``nofile``: the open-file limit (soft = hard) the process runs with."""
         self.state_dir = Path(state_dir).resolve()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.binary = binary
@@ -120,6 +124,7 @@ class Postern:
         self.log_path = self.state_dir / "postern.log"
         self.start_timeout = start_timeout
         self.env = env
+        self.nofile = nofile
         self.proc: subprocess.Popen | None = None
         self._log = None
         if isinstance(config, dict):
@@ -171,9 +176,17 @@ class Postern:
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
+        limit = None
+        if self.nofile is not None:
+            n = self.nofile
+
+            def limit() -> None:  # runs in the child between fork and exec
+                resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+
         self.proc = subprocess.Popen([binary, "run", "-c", str(self.config_path)],
                                      cwd=self.state_dir, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                     preexec_fn=limit)
         procs.register(self)
         (self.state_dir / "postern.pid").write_text(f"{self.proc.pid}\n")
         try:
@@ -239,6 +252,29 @@ class Postern:
     def open_fds(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def rss_kib(self) -> int:
+        """Resident set size (``VmRSS`` of ``/proc/PID/status``) in KiB."""
+        return rss_kib(self.proc.pid)
+
+    def session_lines(self, listener: str | None = None) -> list[str]:
+        """The log's ``session`` lines (one per ended session, of ``listener`` if given), oldest first."""
+        return [x for x in self.log_text().splitlines() if x.endswith("[PosternServer] session")
+                and (listener is None or f" listener={listener} " in x)]
+
+    def wait_session_line(self, client: str, timeout: float = 10.0) -> str | None:
+        """The ``session`` line of the client at ``client`` (``host:port``), polled until it is
+        written (bounded); None if it is not there in time."""
+        needle = f" client={client} "
+        deadline = time.monotonic() + timeout
+        for _ in range(int(timeout * 20) + 2):
+            for line in self.session_lines():
+                if needle in line:
+                    return line
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+        return None
+
     def threads(self) -> int:
         return len(os.listdir(f"/proc/{self.proc.pid}/task"))
 
@@ -298,6 +334,21 @@ class Postern:
             time.sleep(0.2)
             n = self.open_fds()
         return n
+
+
+def rss_kib(pid: int) -> int:
+    """``VmRSS`` of a process, in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
+
+
+def log_field(line: str, name: str) -> str | None:
+    """The value of ``name=`` in a log line (values run to the next `` key=``), or None."""
+    m = re.search(rf"(?:^| ){re.escape(name)}=(.*?)(?= [a-z_]+=| \[Postern|$)", line)
+    return m.group(1) if m else None
 
 
 def check_config(path, binary: str | None = None, timeout: float = 60.0) -> tuple[int, str]:
