@@ -38,13 +38,20 @@ extension Session: ConnectionDelegate {
     /// the queue, so that other sessions of the shard get their turn.
     private func scheduleResume() {
         hold(.yield)
+        scheduleResumeTurn()
+    }
+
+    /// Queues the turn that goes on with the buffered commands.
+    func scheduleResumeTurn() {
         let generation = self.generation
         shard.queue.async { self.resumeFrontEnd(generation: generation) }
     }
 
-    /// Goes on after a yield, unless the session moved on since (another login, the relay, the end).
+    /// Goes on after a yield, unless the session moved on since (another login, the relay, the end). While
+    /// the client's output is backlogged the buffered commands wait too (they would only add to it): the
+    /// turn is queued again when the output drained (`updateOutputHold`).
     func resumeFrontEnd(generation: Int) {
-        guard holds.contains(.yield) else { return }
+        guard holds.contains(.yield), !holds.contains(.output) else { return }
         holds.remove(.yield)
         guard generation == self.generation, case .preauth = phase else {
             if phase.isBeforeRelay, holds.isEmpty { client.resumeReading() }

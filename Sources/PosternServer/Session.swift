@@ -145,6 +145,7 @@ final class Session: ShardTickable, @unchecked Sendable {
             hold(.output)
         } else if holds.contains(.output) {
             release(.output)
+            if holds.contains(.yield) { scheduleResumeTurn() }
         }
     }
 

@@ -104,6 +104,30 @@ final class SessionBoundsTests: XCTestCase {
         }
     }
 
+    func testAYieldWaitsWhileTheClientsOutputIsBacklogged() throws {
+        let script = ScriptedFrontEnd.Script()
+        let reply = [UInt8](repeating: 65, count: SessionHarness.bufferSize) + Array("\r\n".utf8)
+        script.onReceive = [[.send(reply), .yield]]
+        script.onResume = [[.send(Array("2\r\n".utf8))]]
+        let h = try SessionHarness(frontEnd: ScriptedFrontEnd(script: script))
+        h.start()
+        h.run {
+            h.client.holdsOutput = true
+            h.client.receive("many commands\r\n")
+        }
+        h.run {}
+        h.run {
+            XCTAssertEqual(script.resumes, 0, "buffered commands wait while the client does not read")
+            XCTAssertTrue(h.client.isReadingPaused)
+            h.client.drain()
+        }
+        h.run {
+            XCTAssertEqual(script.resumes, 1, "the drain queues the resume")
+            XCTAssertTrue(h.client.text.hasSuffix("2\r\n"))
+        }
+        h.run { XCTAssertFalse(h.client.isReadingPaused) }
+    }
+
     func testAYieldIsDroppedOnceTheSessionMovedOn() throws {
         let script = ScriptedFrontEnd.Script()
         let login = LoginRequest(credentials: .init(user: "alice", password: "pw"), mechanism: .login)
