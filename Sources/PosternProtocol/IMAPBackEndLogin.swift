@@ -8,6 +8,8 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case starttls
         /// STARTTLS accepted: nothing the backend sends is interpreted until the handshake finished.
         case awaitingTLS
+        /// `ID` with the forwarded client sent; any tagged answer leads to the login.
+        case identify
         case authenticate(BackEndSASL)
         case login(pendingLiterals: [[UInt8]])
         case done
@@ -84,7 +86,7 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         switch state {
         case .authenticate(let exchange): return exchange.holdsResponses
         case .login(let pendingLiterals): return !pendingLiterals.isEmpty
-        case .greeting, .capability, .starttls, .awaitingTLS, .done: return credentials != nil
+        case .greeting, .capability, .starttls, .awaitingTLS, .identify, .done: return credentials != nil
         }
     }
 
@@ -129,6 +131,10 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
             _ = buffer.takeAll()
             state = .awaitingTLS
             return [.startTLS]
+        case .identify:
+            guard let status = taggedStatus(line) else { return untagged() }
+            let notice: [BackEndAction] = status.ok ? [] : [.notice("Backend refused ID: \(status.text)")]
+            return notice + loginCommand()
         case .authenticate(var exchange):
             if line.hasPrefix("+") {
                 guard let answer = exchange.answer() else { return fail("Backend asked for more SASL data.") }
@@ -157,8 +163,18 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         case .refuse(let reason):
             return fail(reason)
         case .proceed(let notices):
-            return notices + loginCommand()
+            return notices + identifyOrLogin()
         }
+    }
+
+    /// With a forwarded client, `ID` with its fields first (when the backend offers ID), else the login.
+    private mutating func identifyOrLogin() -> [BackEndAction] {
+        guard let forwarded = options.forwardedClient else { return loginCommand() }
+        guard capabilities.contains("ID") else {
+            return [.notice("Backend does not offer ID; the client's address is not forwarded.")] + loginCommand()
+        }
+        state = .identify
+        return [.send(forwarded.imapIDCommand(tag: nextTag()))]
     }
 
     /// AUTHENTICATE with the plan's mechanism, or LOGIN with literals.

@@ -147,6 +147,9 @@ public struct BackEndOptions: Sendable, Equatable {
     /// Capability (and other untagged) lines a backend may send before it answers the login; over it the
     /// login fails as unavailable.
     public var maxCapabilityLines: Int = 200
+    /// Tell the backend who the client is (IMAP `ID`, POP3 and ManageSieve `XCLIENT`) before the login;
+    /// nil sends nothing (`backend.forward_client: false`).
+    public var forwardedClient: ForwardedClient?
 
     public init(useStartTLS: Bool, allowPlaintextFallback: Bool = false, maxLine: Int = 65536) {
         self.useStartTLS = useStartTLS

@@ -12,6 +12,8 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
         /// USER sent; the password waits for its `+OK`.
         case user(password: String)
         case pass
+        /// `XCLIENT` with the forwarded client sent; its answer leads to the login.
+        case xclient
         case authenticate(BackEndSASL)
         case done
     }
@@ -30,6 +32,8 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
     private var mechanisms: Set<String> = []
     private var tlsDone = false
     private var capaLines: CapabilityLineCounter
+    /// The greeting (`+OK [XCLIENT] ...`, Dovecot) or CAPA offered XCLIENT.
+    private var xclientOffered = false
 
     public init(credentials: Credentials, options: BackEndOptions) {
         self.credentials = credentials
@@ -42,7 +46,7 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
         switch state {
         case .user: return true
         case .authenticate(let exchange): return exchange.holdsResponses
-        case .greeting, .capa, .stls, .awaitingTLS, .pass, .done: return credentials != nil
+        case .greeting, .capa, .stls, .awaitingTLS, .pass, .xclient, .done: return credentials != nil
         }
     }
 
@@ -90,6 +94,7 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
         switch state {
         case .greeting:
             if Self.isOK(line) {
+                xclientOffered = line.dropFirst(3).drop(while: { $0 == " " }).uppercased().hasPrefix("[XCLIENT]")
                 state = .capa(listing: false)
                 return [send("CAPA")]
             }
@@ -107,6 +112,7 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
             if capaLines.tooMany() { return fail(CapabilityLineCounter.reason) }
             let entry = (line.hasPrefix(".") ? String(line.dropFirst()) : line).uppercased()
             capabilities.insert(entry)
+            if entry == "XCLIENT" || entry.hasPrefix("XCLIENT ") { xclientOffered = true }
             if entry.hasPrefix("SASL ") { mechanisms = Set(entry.dropFirst(5).split(separator: " ").map(String.init)) }
             return []
         case .stls:
@@ -123,6 +129,12 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
             return finalResponse(line)
         case .pass:
             return finalResponse(line)
+        case .xclient:
+            guard Self.isOK(line) else {
+                guard Self.isError(line) else { return fail("Backend sent an unexpected reply to XCLIENT.") }
+                return [.notice("Backend refused XCLIENT: \(line)")] + loginCommand()
+            }
+            return loginCommand()
         case .authenticate(var exchange):
             if Self.isContinuation(line) {
                 guard let answer = exchange.answer() else { return fail("Backend asked for more SASL data.") }
@@ -143,8 +155,18 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
         case .refuse(let reason):
             return fail(reason)
         case .proceed(let notices):
-            return notices + loginCommand()
+            return notices + xclientOrLogin()
         }
+    }
+
+    /// With a forwarded client, `XCLIENT` first (when the backend offers it), else the login.
+    private mutating func xclientOrLogin() -> [BackEndAction] {
+        guard let forwarded = options.forwardedClient else { return loginCommand() }
+        guard xclientOffered else {
+            return [.notice("Backend does not offer XCLIENT; the client's address is not forwarded.")] + loginCommand()
+        }
+        state = .xclient
+        return [.send(forwarded.xclientCommand)]
     }
 
     /// USER and PASS are lines: a name or password with a line break or NUL cannot go in them.

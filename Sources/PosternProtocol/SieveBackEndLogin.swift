@@ -8,6 +8,8 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
         case starttls
         /// STARTTLS accepted: nothing the backend sends is interpreted until the handshake finished.
         case awaitingTLS
+        /// `XCLIENT` with the forwarded client sent; its answer leads to the login.
+        case xclient
         case authenticate(BackEndSASL)
         case done
     }
@@ -127,6 +129,12 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
             _ = buffer.takeAll()
             state = .awaitingTLS
             return [.startTLS]
+        case .xclient:
+            switch Self.status(response) {
+            case "OK"?: return loginCommand()
+            case "NO"?: return [.notice("Backend refused XCLIENT: \(text)")] + loginCommand()
+            default: return fail("Backend sent an unexpected reply to XCLIENT.")
+            }
         case .authenticate(var exchange):
             switch Self.status(response) {
             case "OK"?:
@@ -165,8 +173,18 @@ public struct SieveBackEndLogin: BackEndLoginMachine, Sendable {
         case .refuse(let reason):
             return fail(reason)
         case .proceed(let notices):
-            return notices + loginCommand()
+            return notices + xclientOrLogin()
         }
+    }
+
+    /// With a forwarded client, `XCLIENT` first (when the capabilities list it), else the login.
+    private mutating func xclientOrLogin() -> [BackEndAction] {
+        guard let forwarded = options.forwardedClient else { return loginCommand() }
+        guard capabilities["XCLIENT"] != nil else {
+            return [.notice("Backend does not offer XCLIENT; the client's address is not forwarded.")] + loginCommand()
+        }
+        state = .xclient
+        return [.send(forwarded.xclientCommand)]
     }
 
     private mutating func loginCommand() -> [BackEndAction] {
