@@ -42,6 +42,9 @@ public protocol Connection: AnyObject {
     /// Puts TLS between the socket and the owner, with an engine made from `context` (a client-role context
     /// sends its hello now; `serverName` is its SNI and verified name). Failures arrive as `failed`.
     func startTLS(context: TLSContext, serverName: String?)
+    /// As `startTLS(context:serverName:)`, with the first bytes of the peer's TLS stream that were read
+    /// already as plaintext (they followed a PROXY header in the same read); they are fed to the engine first.
+    func startTLS(context: TLSContext, serverName: String?, received: [UInt8])
     /// Queues bytes (plaintext) and writes what the socket takes.
     func write(_ bytes: UnsafeRawBufferPointer)
     func write(_ bytes: [UInt8])

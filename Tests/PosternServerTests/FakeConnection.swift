@@ -24,6 +24,8 @@ final class FakeConnection: Connection {
     private(set) var started = false
     /// The server names of each `startTLS` call.
     private(set) var tlsStarts: [String?] = []
+    /// The bytes handed to each `startTLS` call as already received (empty for the plain call).
+    private(set) var tlsReplays: [[UInt8]] = []
     private(set) var isReadingPaused = false
     private(set) var pauseCount = 0
     private(set) var halfClosed = false
@@ -40,8 +42,13 @@ final class FakeConnection: Connection {
     func start() { started = true }
 
     func startTLS(context: TLSContext, serverName: String?) {
+        startTLS(context: context, serverName: serverName, received: [])
+    }
+
+    func startTLS(context: TLSContext, serverName: String?, received: [UInt8]) {
         isHandshaking = true
         tlsStarts.append(serverName)
+        tlsReplays.append(received)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) {
