@@ -30,6 +30,8 @@ final class BackendDialler: @unchecked Sendable {
     private(set) var abandonedBytesOut: UInt64 = 0
     /// The backend tried now (or last).
     private(set) var currentLabel: String?
+    /// What every backend is told about the client (PROXY header, forwarded client).
+    var outbound = BackendOutbound()
 
     init(attempt: LoginAttempt, context: SessionContext, sessionID: String) {
         self.attempt = attempt
@@ -198,8 +200,11 @@ final class BackendDialler: @unchecked Sendable {
             return
         }
         let machine = context.runtime.makeBackEndLogin(
-            for: context.listener, credentials: credentials, mode: candidate.mode, policy: candidate.policy)
+            for: context.listener, credentials: credentials, mode: candidate.mode, policy: candidate.policy,
+            forwarded: outbound.forwarded)
         enter(.greeting(candidate, connection, machine, deadline: nextDeadline))
+        // Before anything else, TLS included.
+        if let header = outbound.proxyHeader { connection.write(header) }
         if candidate.mode == .implicit {
             connection.startTLS(context: candidate.policy.context, serverName: candidate.serverName)
         }

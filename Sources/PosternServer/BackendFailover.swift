@@ -16,7 +16,7 @@ extension Runtime {
             let others = candidates.dropFirst().map { backendLabel($0, defaultPort: defaultPort) }
             guard breaker.shouldSkip(label, remaining: others) else { return }
             candidates.removeFirst()
-            mapMetrics.count("postern_backend_skipped_total", [("backend", label)])
+            mapMetrics.count("postern_backend_skipped_total", [("backend", backendMetricLabel(label))])
             logger.info(
                 "backend skipped (circuit open)",
                 metadata: [
@@ -29,7 +29,7 @@ extension Runtime {
     /// A backend could not be connected to (refused, unreachable, timeout).
     func recordConnectFailure(_ label: String, session: String, logger: Logger) {
         if breaker.recordFailure(label) {
-            mapMetrics.count("postern_backend_breaker_opened_total", [("backend", label)])
+            mapMetrics.count("postern_backend_breaker_opened_total", [("backend", backendMetricLabel(label))])
             logger.warning(
                 "backend circuit opened",
                 metadata: ["session": "\(session)", "backend": "\(label)", "backoff_s": "\(breaker.backoff)"])

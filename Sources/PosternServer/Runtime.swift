@@ -77,12 +77,15 @@ public final class Runtime: Sendable {
         }
     }
 
-    /// A back-end login state machine for a listener's backend, with that backend's TLS mode and fallback.
+    /// A back-end login state machine for a listener's backend, with that backend's TLS mode and fallback, and
+    /// the client to tell it about (`backend.forward_client`).
     func makeBackEndLogin(
-        for listener: ListenerConfig, credentials: Credentials, mode: BackendTLSMode, policy: BackendPolicy
+        for listener: ListenerConfig, credentials: Credentials, mode: BackendTLSMode, policy: BackendPolicy,
+        forwarded: ForwardedClient? = nil
     ) -> any BackEndLoginMachine {
-        let options = BackEndOptions(
+        var options = BackEndOptions(
             useStartTLS: mode == .starttls, allowPlaintextFallback: policy.allowPlaintextFallback)
+        options.forwardedClient = forwarded
         switch listener.proto {
         case .imap:
             return IMAPBackEndLogin(credentials: credentials, options: options)

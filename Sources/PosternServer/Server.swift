@@ -110,9 +110,10 @@ public final class Server: Sendable {
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
             shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger)
+        let endpoint = Endpoint(fd: fd, shard: shard)
         let session = Session(
-            id: String(number, radix: 36), client: Endpoint(fd: fd, shard: shard),
-            clientAddress: peer?.description ?? "unknown", context: context,
+            id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
+            localAddress: endpoint.localAddress, context: context,
             onEnd: { session in registry.remove(session) })
         registry.add(session)
         session.start()

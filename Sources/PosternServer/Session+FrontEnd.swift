@@ -70,6 +70,8 @@ extension Session: ConnectionDelegate {
         switch phase {
         case .preauth, .routing, .dialling, .loggedIn:
             perform(frontEnd.receive(Array(bytes)))
+        case .proxyHeader:
+            proxyReceived(Array(bytes))
         case .tlsAccept, .starttls, .relaying, .ended:
             break
         }
@@ -83,6 +85,7 @@ extension Session: ConnectionDelegate {
     func connectionTLSEstablished(_ connection: any Connection) {
         guard connection === client else { return }
         log.clientTLS = client.tlsInfo
+        if let info = client.tlsInfo { identity.tlsEstablished(info) }
         switch phase {
         case .tlsAccept:
             phase = .preauth

@@ -4,6 +4,7 @@ import PosternProtocol
 /// Routing a login through the map, the dialler's answer, and the start of the relay.
 extension Session: BackendDiallerDelegate, RelayOwner {
     func beginLogin(_ request: LoginRequest) {
+        if refusedBeforeRouting(request) { return }
         generation += 1
         let attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
         log.user = attempt.routingKey
@@ -11,7 +12,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         hold(.login)
         phase = .routing(attempt)
         let map = runtime.map
-        let query = MapQuery(user: attempt.routingKey, clientIP: client.peerAddress?.host)
+        let query = MapQuery(user: attempt.routingKey, clientIP: identity.host)
         let shard = self.shard
         let asked = attempt.generation
         Task {
@@ -33,6 +34,8 @@ extension Session: BackendDiallerDelegate, RelayOwner {
             return
         }
         switch result {
+        case .failure(let error as RouteRefused):
+            routeRefused(error, user: attempt.routingKey)
         case .failure(let error):
             logger.warning(
                 "map lookup failed",
@@ -49,6 +52,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
             attempt.routed(route)
             let dialler = BackendDialler(attempt: attempt, context: context, sessionID: id)
             dialler.delegate = self
+            dialler.outbound = outbound()
             phase = .dialling(dialler)
             dialler.start()
         }

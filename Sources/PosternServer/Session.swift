@@ -19,6 +19,8 @@ final class Session: ShardTickable, @unchecked Sendable {
     var frontEnd: any FrontEndMachine
     var phase: SessionPhase = .preauth
     var log: SessionLog
+    /// Who the client is (the PROXY header's client once one was read).
+    var identity: ClientIdentity
     /// Why the client's reads are paused before the relay.
     var holds: ClientReadHolds = []
     /// Logins started on this connection; each attempt carries its number.
@@ -26,10 +28,11 @@ final class Session: ShardTickable, @unchecked Sendable {
     /// Map answers that came for an attempt that was over (counted for tests and the debug log).
     var staleMapAnswers = 0
 
-    /// `frontEnd` replaces the listener's machine (tests); `clientAddress` is what the log shows.
+    /// `frontEnd` replaces the listener's machine (tests); `clientAddress` is what the log shows; `localAddress`
+    /// is where the client connected to (forwarded to backends).
     init(
-        id: String, client: any Connection, clientAddress: String, context: SessionContext,
-        frontEnd: (any FrontEndMachine)? = nil, onEnd: @escaping (Session) -> Void
+        id: String, client: any Connection, clientAddress: String, localAddress: SocketAddress? = nil,
+        context: SessionContext, frontEnd: (any FrontEndMachine)? = nil, onEnd: @escaping (Session) -> Void
     ) {
         self.id = id
         self.context = context
@@ -42,6 +45,7 @@ final class Session: ShardTickable, @unchecked Sendable {
             frontEnd
             ?? context.runtime.makeFrontEnd(for: context.listener, tlsActive: context.listener.tls == .implicit)
         self.log = SessionLog(id: id, client: clientAddress, listener: context.listener.name)
+        self.identity = ClientIdentity(sessionID: id, peer: client.peerAddress, local: localAddress)
     }
 
     var shard: EventShard { context.shard }
@@ -71,15 +75,26 @@ final class Session: ShardTickable, @unchecked Sendable {
         client.start()
         shard.register(self)
         context.stats.sessionStarted(listener: listener.name)
+        if listener.proxyProtocol != nil {
+            awaitProxyHeader()
+        } else {
+            beginDialogue()
+        }
+    }
+
+    /// The greeting, or first the implicit-TLS handshake. `received`: the client's bytes that came already
+    /// (after a PROXY header), for the handshake or the front end.
+    func beginDialogue(received: [UInt8] = []) {
         if listener.tls == .implicit {
             guard let tls = runtime.serverTLS(for: listener.name) else {
                 end(.tlsUnavailable)
                 return
             }
             phase = .tlsAccept
-            client.startTLS(context: tls, serverName: nil)
+            client.startTLS(context: tls, serverName: nil, received: received)
         } else {
             send(frontEnd.greeting())
+            if !received.isEmpty { perform(frontEnd.receive(received)) }
         }
     }
 
@@ -91,6 +106,8 @@ final class Session: ShardTickable, @unchecked Sendable {
             return
         case .relaying:
             end(.shutdown, graceful: true)
+        case .proxyHeader:
+            end(.shutdown)
         default:
             send(frontEnd.shutdownMessage())
             end(.shutdown, graceful: true)
@@ -105,6 +122,11 @@ final class Session: ShardTickable, @unchecked Sendable {
             return
         case .relaying(let relay):
             relay.tick(now: now)
+            return
+        case .proxyHeader(let reader):
+            if now > reader.deadline {
+                refuseProxy(.timeout, detail: "no PROXY header within \(ProxyHeaderReader.timeout) s")
+            }
             return
         default:
             break
@@ -179,7 +201,7 @@ final class Session: ShardTickable, @unchecked Sendable {
         case .relaying(let relay):
             relay.stop()
             absorbBytes(of: relay.backend)
-        case .tlsAccept, .preauth, .starttls, .ended:
+        case .proxyHeader, .tlsAccept, .preauth, .starttls, .ended:
             break
         }
         if graceful && !client.isHandshaking {

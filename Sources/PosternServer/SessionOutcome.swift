@@ -31,4 +31,7 @@ enum SessionOutcome: String, Sendable, Equatable, CaseIterable {
     case preauthCommandsExceeded = "preauth-commands-exceeded"
     /// More output was queued for a socket than `limits.max_queued_bytes` allows (a peer that does not read).
     case outputOverflow = "output-overflow"
+    /// A listener with `proxy_protocol` refused the connection: not from `accept_from`, or no valid PROXY
+    /// header in time (`detail` says which).
+    case proxyRefused = "proxy-refused"
 }

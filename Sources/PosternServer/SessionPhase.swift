@@ -1,6 +1,8 @@
 /// Where a session is, with what belongs to that phase: the attempt while the map is asked, the dialler
 /// while a backend is tried, the relay once logged in, and the outcome at the end.
 enum SessionPhase {
+    /// A listener with `proxy_protocol`: the PROXY header of a trusted load balancer is read first.
+    case proxyHeader(ProxyHeaderReader)
     /// The implicit-TLS handshake runs; nothing is written to the client yet.
     case tlsAccept
     /// The login dialogue (greeting, capabilities, login commands).
@@ -20,7 +22,7 @@ enum SessionPhase {
     /// Before the relay: the login deadline applies and the front-end machine reads the client.
     var isBeforeRelay: Bool {
         switch self {
-        case .tlsAccept, .preauth, .starttls, .routing, .dialling, .loggedIn: return true
+        case .proxyHeader, .tlsAccept, .preauth, .starttls, .routing, .dialling, .loggedIn: return true
         case .relaying, .ended: return false
         }
     }

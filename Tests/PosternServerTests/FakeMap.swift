@@ -22,6 +22,11 @@ final class FakeMap: UserMap {
     /// The users asked about, in order.
     var asked: [String] { state.withLock { $0.asked } }
 
+    /// The client address of the oldest lookup waiting for `user`.
+    func clientIP(of user: String) -> String? {
+        state.withLock { $0.pending.first { $0.query.user == user }?.query.clientIP }
+    }
+
     func isWaiting(for user: String) -> Bool {
         state.withLock { $0.pending.contains { $0.query.user == user } }
     }
@@ -34,7 +39,12 @@ final class FakeMap: UserMap {
 
     @discardableResult
     func fail(_ user: String, _ message: String) -> Bool {
-        take(user).map { $0.continuation.resume(throwing: MapError(message)) } != nil
+        fail(user, throwing: MapError(message))
+    }
+
+    @discardableResult
+    func fail(_ user: String, throwing error: any Error) -> Bool {
+        take(user).map { $0.continuation.resume(throwing: error) } != nil
     }
 
     private func take(_ user: String) -> Pending? {

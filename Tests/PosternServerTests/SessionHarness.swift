@@ -26,11 +26,16 @@ final class SessionHarness {
     private(set) var session: Session!
     private(set) var ended = 0
 
-    /// `tls`: the listener's mode (implicit and STARTTLS need the test certificate); `limits` and `breaker`
-    /// adjust the configuration; `frontEnd` replaces the real IMAP machine.
+    /// Where the client connected to (the session's local address).
+    static let localAddress = address("198.51.100.1", 1143)
+
+    /// `tls`: the listener's mode (implicit and STARTTLS need the test certificate); `limits`, `breaker` and
+    /// `listener` adjust the configuration; `frontEnd` replaces the real IMAP machine.
     init(
         tls: ListenerTLSMode = .none, limits adjust: (inout Limits) -> Void = { _ in },
-        breakerFailures: Int = 1, frontEnd: (any FrontEndMachine)? = nil
+        breakerFailures: Int = 1, frontEnd: (any FrontEndMachine)? = nil,
+        listener adjustListener: (inout ListenerConfig) -> Void = { _ in },
+        mapConfig adjustMap: (inout MapConfig) -> Void = { _ in }
     ) throws {
         var limits = Limits()
         limits.bufferSize = SessionHarness.bufferSize
@@ -40,9 +45,12 @@ final class SessionHarness {
         var mapConfig = MapConfig()
         mapConfig.breaker.failures = breakerFailures
         mapConfig.breaker.backoff = 30
-        listener = ListenerConfig(
+        adjustMap(&mapConfig)
+        var listener = ListenerConfig(
             name: "imap", proto: .imap, listen: [SocketAddressSpec(host: "127.0.0.1", port: 1143)], tls: tls,
             backend: BackendEndpointConfig(port: 143, tls: .none))
+        adjustListener(&listener)
+        self.listener = listener
         var serverTLS: ServerTLSConfig?
         if tls != .none {
             let files = try TestCertificate.get()
@@ -57,7 +65,8 @@ final class SessionHarness {
             shard: shard, runtime: runtime, listener: listener, stats: Stats(), logger: logs.logger(),
             dialler: dialler, clock: clock)
         session = Session(
-            id: "t1", client: client, clientAddress: "192.0.2.7:50000", context: context, frontEnd: frontEnd,
+            id: "t1", client: client, clientAddress: "192.0.2.7:50000", localAddress: SessionHarness.localAddress,
+            context: context, frontEnd: frontEnd,
             onEnd: { [weak self] _ in self?.ended += 1 })
     }
 

@@ -1,0 +1,61 @@
+import PosternMap
+import PosternProtocol
+
+/// The checks a login passes before it is routed, and what its backends are told about the client.
+extension Session {
+    /// Why the login names of `credentials` cannot be routed, if they cannot: the one check of every login
+    /// path (IMAP LOGIN, AUTHENTICATE PLAIN with authcid and authzid, SASL LOGIN, POP3 USER, token mechanisms).
+    static func loginNameProblem(_ credentials: Credentials) -> LoginNameError? {
+        LoginName.validate(credentials.user) ?? LoginName.validateOptional(credentials.authzid)
+    }
+
+    /// Refuses a login before routing when its name is unusable or the proxy TTL ran out; true when it did.
+    /// The client gets the protocol's failed-login answer and nothing is routed.
+    func refusedBeforeRouting(_ request: LoginRequest) -> Bool {
+        let name = request.credentials.routingKey
+        if let problem = Session.loginNameProblem(request.credentials) {
+            log.user = String(name.prefix(LoginName.maxBytes))
+            logger.info(
+                "login name refused",
+                metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "reason": "\(problem)"])
+            context.stats.login(result: "unknown-user")
+            perform(frontEnd.loginFinished(.unknownUser))
+            return true
+        }
+        if listener.backend.forwardClient, ForwardedClient.nextTTL(clientTTL: clientProxyTTL) == nil {
+            log.user = name
+            logger.warning(
+                "login refused: x-proxy-ttl ran out (proxy loop?)", metadata: ["session": "\(id)", "user": "\(name)"])
+            context.stats.login(result: "unavailable")
+            perform(frontEnd.loginFinished(.unavailable(reason: "Proxy loop detected.")))
+            return true
+        }
+        return false
+    }
+
+    /// The client's own pre-login `ID` fields (IMAP only).
+    var clientIDFields: [IDParameter] {
+        (frontEnd as? IMAPFrontEnd)?.clientID.map { IDParameter($0.0, $0.1) } ?? []
+    }
+
+    /// The `x-proxy-ttl` the client sent in its `ID`, if any.
+    var clientProxyTTL: String? {
+        clientIDFields.last { $0.name.lowercased() == "x-proxy-ttl" }?.value ?? nil
+    }
+
+    /// The PROXY header and the forwarded client for this listener's backends.
+    func outbound() -> BackendOutbound {
+        var outbound = BackendOutbound(proxyHeader: identity.proxyHeader(listener.backend.sendProxy))
+        if listener.backend.forwardClient, let ttl = ForwardedClient.nextTTL(clientTTL: clientProxyTTL) {
+            outbound.forwarded = identity.forwarded(ttl: ttl, clientID: clientIDFields)
+        }
+        return outbound
+    }
+
+    /// A route the map refused (`map.allowed_backends`): answered like an unknown user, logged with the reason.
+    func routeRefused(_ refused: RouteRefused, user: String) {
+        logger.warning(
+            "route refused", metadata: ["session": "\(id)", "user": "\(user)", "reason": "\(refused.refusal)"])
+        finishLogin(DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil))
+    }
+}
