@@ -14,7 +14,7 @@ extension Session {
     func refusedBeforeRouting(_ request: LoginRequest) -> Bool {
         let name = request.credentials.routingKey
         if let problem = Session.loginNameProblem(request.credentials) {
-            log.user = String(name.prefix(LoginName.maxBytes))
+            log.user = Session.printable(name)
             logger.info(
                 "login name refused",
                 metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "reason": "\(problem)"])
@@ -31,6 +31,20 @@ extension Session {
             return true
         }
         return false
+    }
+
+    /// A refused name as the log may show it: control characters as `\u{HH}`, at most `LoginName.maxBytes`
+    /// characters (the log handler may not escape them, and a CR LF must not start a forged line).
+    static func printable(_ name: String) -> String {
+        var out = ""
+        for scalar in name.unicodeScalars.prefix(LoginName.maxBytes) {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar == "\\" {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// The client's own pre-login `ID` fields (IMAP only).

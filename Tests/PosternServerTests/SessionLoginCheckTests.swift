@@ -31,6 +31,8 @@ final class SessionLoginCheckTests: XCTestCase {
         h.send("a LOGIN {7+}\r\nal\r\nice pw\r\n")
         XCTAssertTrue(h.clientText.hasSuffix(failed), h.clientText)
         XCTAssertTrue(h.map.asked.isEmpty)
+        let line = h.logs.lines.first { $0.message == "login name refused" }
+        XCTAssertEqual(line?.metadata["user"], "al\\u{d}\\u{a}ice", "no line break reaches the log")
     }
 
     func testNULInALiteralNeverReachesTheMap() throws {

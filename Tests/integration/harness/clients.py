@@ -33,10 +33,12 @@ class RawIMAP:
     def __init__(self, host: str, port: int, *, tls: str | None = None,
                  context: ssl.SSLContext | None = None, server_hostname: str | None = None,
                  timeout: float = 15.0, read_greeting: bool = True,
-                 source: str | None = None):
+                 source: str | None = None, preamble: bytes | None = None):
         self.host, self.port, self.timeout = host, port, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout,
                                              source_address=(source, 0) if source else None)
+        if preamble:  # e.g. a PROXY protocol header, before anything else (TLS included)
+            self.sock.sendall(preamble)
         self.buf = b""
         self.context = context
         self.server_hostname = server_hostname or host
