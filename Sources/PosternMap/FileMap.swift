@@ -91,6 +91,11 @@ public struct FileMap: UserMap {
     /// Number of entries, for logs.
     public var count: Int { exact.count + domains.count }
 
+    /// Every server the file names (for the server's bounded metric labels).
+    public var servers: Set<BackendAddress> {
+        Set(exact.values.flatMap(\.servers) + domains.values.flatMap(\.servers))
+    }
+
     /// The entry for a user, without the async wrapper.
     public func entry(for user: String) -> (Entry, String)? {
         if let entry = exact[user] { return (entry, "exact") }

@@ -7,7 +7,7 @@ import PosternMap
 enum MapBuilder {
     static func build(
         _ config: MapConfig, metrics: MapMetricsSink = .none, clock: any MapClock = SystemClock(),
-        refusals: MapRefusalSink = .none
+        refusals: MapRefusalSink = .none, loadedFile: (FileMap) -> Void = { _ in }
     ) throws(RuntimeError) -> MapDirector {
         var sources: [any UserMap] = []
         var names: [String] = []
@@ -15,11 +15,14 @@ enum MapBuilder {
             switch kind {
             case .file:
                 for path in config.files {
+                    let file: FileMap
                     do {
-                        sources.append(try FileMap(path: path))
+                        file = try FileMap(path: path)
                     } catch {
                         throw RuntimeError("map.file: \(error)")
                     }
+                    loadedFile(file)
+                    sources.append(file)
                     names.append("file \(path)")
                 }
             case .regex:

@@ -18,6 +18,8 @@ public final class Runtime: Sendable {
     /// Backends that failed to connect are skipped for a while; shared by every session of this runtime.
     public let breaker: CircuitBreaker
     let mapMetrics: MapMetricsSink
+    /// The backends the configuration names: the only ones metric labels show by name.
+    let namedBackends: NamedBackends
     public let generation: Int
 
     /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
@@ -29,11 +31,14 @@ public final class Runtime: Sendable {
         self.config = config
         self.generation = generation
         tls = try TLSPolicies(config: config)
+        var fileServers = Set<BackendAddress>()
         if let map {
             self.map = map
         } else {
-            self.map = try Runtime.buildMap(config.map, metrics: mapMetrics)
+            self.map = try MapBuilder.build(
+                config.map, metrics: mapMetrics, loadedFile: { fileServers.formUnion($0.servers) })
         }
+        namedBackends = NamedBackends(config: config, fileServers: fileServers)
         self.dialler = dialler ?? Runtime.systemDialler(keepalive: Runtime.keepalive(config.limits))
         self.mapMetrics = mapMetrics
         breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)

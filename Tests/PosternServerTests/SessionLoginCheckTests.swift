@@ -1,3 +1,4 @@
+import Foundation
 import PosternConfig
 import PosternMap
 import PosternProtocol
@@ -84,5 +85,19 @@ final class SessionLoginCheckTests: XCTestCase {
         XCTAssertEqual(runtime.backendMetricLabel("10.1.0.5:25"), "other", "only the port named")
         XCTAssertEqual(runtime.backendMetricLabel("127.0.0.3:25"), "other")
         XCTAssertEqual(runtime.backendMetricLabel("not a label"), "other")
+    }
+
+    func testTheServersOfMapFilesAreNamedToo() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("postern-labels-\(getpid()).map")
+        try "alice imap9.example.org:1143\n*@example.net imap8.example.org\n".write(
+            to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var config = try SessionHarness().runtime.config
+        config.map.files = [file.path]
+        let runtime = try Runtime(config: config, generation: 2, dialler: FakeDialler())
+        XCTAssertEqual(runtime.backendMetricLabel("imap9.example.org:1143"), "imap9.example.org:1143")
+        XCTAssertEqual(runtime.backendMetricLabel("imap9.example.org:143"), "other")
+        XCTAssertEqual(runtime.backendMetricLabel("imap8.example.org:143"), "imap8.example.org:143")
+        XCTAssertEqual(runtime.backendMetricLabel("a:25"), "other")
     }
 }
