@@ -254,6 +254,7 @@ def main() -> int:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, want))
     except (ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     started = time.monotonic()
     load_before = measure.load_average()
     state = Path(tempfile.mkdtemp(prefix="postern-bench-peers-"))
@@ -286,6 +287,9 @@ def main() -> int:
         print(f"  backend: Dovecot {dv}; {ossl}; RSA 2048 certificate, TLS 1.3, full handshakes")
         print(f"  medians of {a.rounds} rounds; {a.sessions} sessions per run, {a.concurrency} at a time; "
               f"idle K={a.idle}; NOOP {a.noops} round trips")
+        if any(sc in IDLE for sc in a.scenarios) and 2 * a.idle + 200 > nofile:
+            print(f"  note: the open-file limit is {nofile} (it could not be raised): a one-process proxy needs "
+                  f"two descriptors per idle session, {2 * a.idle} for K={a.idle}")
         print()
         print(render(figures, proxies, "direct" in a.only, bench.failed))
         print()

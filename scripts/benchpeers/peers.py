@@ -138,7 +138,7 @@ class PosternTarget(Target):
             ],
             "tls": {"certificate": str(pki.proxy_cert), "key": str(pki.proxy_key)},
             "map": {"file": "users.map"},
-            "limits": {"max_connections": 60000, "login_timeout": 300, "idle_timeout": 1800},
+            "limits": {"max_connections": 60000},
         }
         self.proc: Postern | None = None
 
