@@ -61,9 +61,9 @@ def parse_args() -> argparse.Namespace:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes and 2 rounds (a smoke run)")
     ap.add_argument("--rounds", type=int, help="interleaved rounds (default 3, quick 2)")
-    ap.add_argument("--sessions", type=int, help="sessions per run (default 1500, quick 300)")
+    ap.add_argument("--sessions", type=int, help="sessions per run (default 1500, quick 200)")
     ap.add_argument("--concurrency", type=int, help="sessions at a time (default 100, quick 50)")
-    ap.add_argument("--idle", type=int, help="idle sessions held (default 1000, quick 300)")
+    ap.add_argument("--idle", type=int, help="idle sessions held (default 1000, quick 200)")
     ap.add_argument("--bulk-connections", type=int, help="connections of the bulk run (default 4, quick 2)")
     ap.add_argument("--fetches", type=int, help="8 MiB fetches per bulk connection (default 10, quick 2)")
     ap.add_argument("--noops", type=int, help="NOOP round trips per run (default 3000, quick 300)")
@@ -74,7 +74,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--keep", action="store_true", help="keep the state folder (configs and logs)")
     a = ap.parse_args()
     q = a.quick
-    for name, full, small in (("rounds", 3, 2), ("sessions", 1500, 300), ("concurrency", 100, 50), ("idle", 1000, 300),
+    for name, full, small in (("rounds", 3, 2), ("sessions", 1500, 200), ("concurrency", 100, 50), ("idle", 1000, 200),
                               ("bulk_connections", 4, 2), ("fetches", 10, 2), ("noops", 3000, 300)):
         if getattr(a, name) is None:
             setattr(a, name, small if q else full)
