@@ -25,6 +25,8 @@ final class Session: ShardTickable, @unchecked Sendable {
     var generation = 0
     /// Map answers that came for an attempt that was over (counted for tests and the debug log).
     var staleMapAnswers = 0
+    /// The connection's place in the limits and the throttle's note of the login in flight.
+    var guardState = SessionGuardState()
 
     /// `frontEnd` replaces the listener's machine (tests); `clientAddress` is what the log shows.
     init(
@@ -59,6 +61,7 @@ final class Session: ShardTickable, @unchecked Sendable {
     /// True while the client's credentials are held anywhere in the session (they go when the backend answers).
     var holdsCredentials: Bool {
         switch phase {
+        case .paused(let pause): return pause.holdsCredentials
         case .routing(let attempt): return attempt.holdsCredentials
         case .dialling(let dialler): return dialler.holdsCredentials
         default: return false
@@ -71,12 +74,13 @@ final class Session: ShardTickable, @unchecked Sendable {
         client.start()
         shard.register(self)
         context.stats.sessionStarted(listener: listener.name)
+        guard admitConnection() else { return }
         if listener.tls == .implicit {
             guard let tls = runtime.serverTLS(for: listener.name) else {
                 end(.tlsUnavailable)
                 return
             }
-            phase = .tlsAccept
+            phase = .tlsAccept(since: context.clock.now())
             client.startTLS(context: tls, serverName: nil)
         } else {
             send(frontEnd.greeting())
@@ -114,7 +118,13 @@ final class Session: ShardTickable, @unchecked Sendable {
             end(.loginTimeout, graceful: true)
             return
         }
+        if handshakeExpired(now: now) {
+            end(.tlsHandshakeTimeout)
+            return
+        }
         switch phase {
+        case .paused(let pause):
+            pauseDue(generation: pause.generation, now: now)
         case .routing(let attempt):
             if now > attempt.startedAt &+ context.stepTimeout {
                 finishLogin(
@@ -179,9 +189,10 @@ final class Session: ShardTickable, @unchecked Sendable {
         case .relaying(let relay):
             relay.stop()
             absorbBytes(of: relay.backend)
-        case .tlsAccept, .preauth, .starttls, .ended:
+        case .tlsAccept, .preauth, .starttls, .paused, .ended:
             break
         }
+        releaseConnectionSlot()
         if graceful && !client.isHandshaking {
             client.finish()
         } else {

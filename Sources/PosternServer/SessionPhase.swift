@@ -1,12 +1,14 @@
 /// Where a session is, with what belongs to that phase: the attempt while the map is asked, the dialler
 /// while a backend is tried, the relay once logged in, and the outcome at the end.
 enum SessionPhase {
-    /// The implicit-TLS handshake runs; nothing is written to the client yet.
-    case tlsAccept
+    /// The implicit-TLS handshake runs since then (session clock); nothing is written to the client yet.
+    case tlsAccept(since: UInt64)
     /// The login dialogue (greeting, capabilities, login commands).
     case preauth
-    /// A STARTTLS handshake runs.
-    case starttls
+    /// A STARTTLS handshake runs since then (session clock).
+    case starttls(since: UInt64)
+    /// The abuse guards hold the login: before it is routed, or its answer.
+    case paused(LoginPause)
     /// The map is asked where the attempt's user lives.
     case routing(LoginAttempt)
     /// The attempt's backends are tried.
@@ -20,7 +22,7 @@ enum SessionPhase {
     /// Before the relay: the login deadline applies and the front-end machine reads the client.
     var isBeforeRelay: Bool {
         switch self {
-        case .tlsAccept, .preauth, .starttls, .routing, .dialling, .loggedIn: return true
+        case .tlsAccept, .preauth, .starttls, .paused, .routing, .dialling, .loggedIn: return true
         case .relaying, .ended: return false
         }
     }
