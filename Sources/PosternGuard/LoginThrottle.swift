@@ -150,10 +150,20 @@ public final class LoginThrottle: Sendable {
 
     /// Records a failed login of `user` with `secret` (the password or token; only its keyed hash is kept).
     public func recordFailure(user: String, secret: some Sequence<UInt8>, client: IPAddress) -> FailureRecord {
-        let now = clock.now()
+        recordFailure(user: user, fingerprint: fingerprint(user: user, secret: secret), client: client)
+    }
+
+    /// The keyed hash of `user` and `secret` that `recordFailure(user:fingerprint:client:)` takes: a session
+    /// computes it when the login starts, so that it can drop the secret the moment the backend answers.
+    public func fingerprint(user: String, secret: some Sequence<UInt8>) -> UInt64 {
         var message = Array(UInt64(user.utf8.count).littleEndianBytes) + Array(user.utf8)
         message += secret
-        let digest = hasher.hash(message)
+        return hasher.hash(message)
+    }
+
+    /// Records a failed login of `user` whose secret had this `fingerprint` (from this throttle).
+    public func recordFailure(user: String, fingerprint digest: UInt64, client: IPAddress) -> FailureRecord {
+        let now = clock.now()
         return state.withLock { state in
             guard !Self.exempt(client, state) else { return .exempt }
             let settings = state.settings

@@ -19,6 +19,8 @@ public final class Server: Sendable {
     private let control = DispatchQueue(label: "postern.control")
     private let admin = Mutex<AdminEndpoint?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
+    /// The connection limiter and the login throttle: kept across reloads, which only change their limits.
+    let guards: SessionGuards
 
     /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded.
     public init(config: PosternConfig, logger: Logger) throws(RuntimeError) {
@@ -27,6 +29,7 @@ public final class Server: Sendable {
         self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
+        self.guards = SessionGuards(limits: config.limits)
         self.runtime = Mutex(first)
         for warning in first.tls.warnings { logger.warning("tls: \(warning)") }
     }
@@ -99,17 +102,9 @@ public final class Server: Sendable {
             return
         }
         let registry = sessions[shard.index]
-        if stats.activeSessions >= runtime.config.limits.maxSessions {
-            logger.warning(
-                "session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
-            let message = Runtime.refusal(for: listenerConfig.proto)
-            if listenerConfig.tls != .implicit { _ = message.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } }
-            close(fd)
-            return
-        }
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
-            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger)
+            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, guards: guards)
         let endpoint = Endpoint(fd: fd, shard: shard)
         let session = Session(
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
@@ -154,6 +149,7 @@ public final class Server: Sendable {
             }
             let next = try Runtime(config: config, generation: old.generation + 1, mapMetrics: stats.mapMetrics)
             runtime.withLock { $0 = next }
+            guards.update(config.limits)
             stats.reload(succeeded: true)
             for warning in next.tls.warnings { logger.warning("tls: \(warning)") }
             logger.info(

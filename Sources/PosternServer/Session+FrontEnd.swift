@@ -14,7 +14,7 @@ extension Session: ConnectionDelegate {
                     end(.tlsUnavailable)
                     return
                 }
-                phase = .starttls
+                phase = .starttls(since: context.clock.now())
                 client.startTLS(context: tls, serverName: nil)
             case .login(let request):
                 beginLogin(request)
@@ -68,7 +68,7 @@ extension Session: ConnectionDelegate {
     func connection(_ connection: any Connection, received bytes: UnsafeRawBufferPointer) {
         guard connection === client else { return }
         switch phase {
-        case .preauth, .routing, .dialling, .loggedIn:
+        case .preauth, .paused, .routing, .dialling, .loggedIn:
             perform(frontEnd.receive(Array(bytes)))
         case .proxyHeader:
             proxyReceived(Array(bytes))

@@ -6,10 +6,15 @@ extension Session: BackendDiallerDelegate, RelayOwner {
     func beginLogin(_ request: LoginRequest) {
         if refusedBeforeRouting(request) { return }
         generation += 1
-        let attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
-        log.user = attempt.routingKey
+        log.user = request.credentials.routingKey
         // Further client input waits in the kernel while the login runs: it is bounded there.
         hold(.login)
+        admitLogin(request)
+    }
+
+    /// Asks the map where the attempt's user lives.
+    func route(_ request: LoginRequest) {
+        let attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
         phase = .routing(attempt)
         let map = runtime.map
         let query = MapQuery(user: attempt.routingKey, clientIP: identity.host)
@@ -35,7 +40,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         }
         switch result {
         case .failure(let error as RouteRefused):
-            routeRefused(error, user: attempt.routingKey)
+            routeRefused(error, user: attempt.routingKey, routedAt: attempt.startedAt)
         case .failure(let error):
             logger.warning(
                 "map lookup failed",
@@ -46,7 +51,9 @@ extension Session: BackendDiallerDelegate, RelayOwner {
                     label: nil))
         case .success(nil):
             logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(attempt.routingKey)"])
-            finishLogin(DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil))
+            answerWithoutBackend(
+                DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil),
+                routedAt: attempt.startedAt)
         case .success(let route?):
             log.route = route.reason
             attempt.routed(route)
@@ -78,12 +85,21 @@ extension Session: BackendDiallerDelegate, RelayOwner {
 
     func dialler(_ dialler: BackendDialler, failed failure: DialFailure) {
         guard case .dialling(let current) = phase, current === dialler else { return }
+        backendFailed(failure, routedAt: dialler.attempt.startedAt)
         finishLogin(failure)
     }
 
     func dialler(_ dialler: BackendDialler, loggedIn backend: LoggedInBackend) {
         guard case .dialling(let current) = phase, current === dialler else {
             backend.connection.close()
+            return
+        }
+        recordLoginSuccess()
+        if let refused = admitSession(user: dialler.attempt.routingKey, label: backend.label) {
+            backend.connection.delegate = nil
+            backend.connection.close()
+            absorbBytes(of: backend.connection)
+            finishLogin(refused)
             return
         }
         context.stats.login(result: "ok")

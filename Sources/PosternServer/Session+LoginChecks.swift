@@ -67,9 +67,12 @@ extension Session {
     }
 
     /// A route the map refused (`map.allowed_backends`): answered like an unknown user, logged with the reason.
-    func routeRefused(_ refused: RouteRefused, user: String) {
+    /// A route the map refused (`allowed_backends`, an unsafe substitution): answered like an unknown user,
+    /// and as late (held like every answer given without a backend).
+    func routeRefused(_ refused: RouteRefused, user: String, routedAt: UInt64) {
         logger.warning(
             "route refused", metadata: ["session": "\(id)", "user": "\(user)", "reason": "\(refused.refusal)"])
-        finishLogin(DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil))
+        answerWithoutBackend(
+            DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil), routedAt: routedAt)
     }
 }

@@ -27,6 +27,8 @@ extension Session {
             // Nothing else is in the log yet: it starts again with the real client.
             log = SessionLog(id: id, client: identity.logText, listener: listener.name)
             phase = .preauth
+            // The limits count the real client, known only now.
+            guard admitConnection() else { return }
             beginDialogue(received: rest)
         }
     }

@@ -27,6 +27,8 @@ final class Session: ShardTickable, @unchecked Sendable {
     var generation = 0
     /// Map answers that came for an attempt that was over (counted for tests and the debug log).
     var staleMapAnswers = 0
+    /// The connection's place in the limits and the throttle's note of the login in flight.
+    var guardState = SessionGuardState()
 
     /// `frontEnd` replaces the listener's machine (tests); `clientAddress` is what the log shows; `localAddress`
     /// is where the client connected to (forwarded to backends).
@@ -63,6 +65,7 @@ final class Session: ShardTickable, @unchecked Sendable {
     /// True while the client's credentials are held anywhere in the session (they go when the backend answers).
     var holdsCredentials: Bool {
         switch phase {
+        case .paused(let pause): return pause.holdsCredentials
         case .routing(let attempt): return attempt.holdsCredentials
         case .dialling(let dialler): return dialler.holdsCredentials
         default: return false
@@ -78,6 +81,7 @@ final class Session: ShardTickable, @unchecked Sendable {
         if listener.proxyProtocol != nil {
             awaitProxyHeader()
         } else {
+            guard admitConnection() else { return }
             beginDialogue()
         }
     }
@@ -90,7 +94,7 @@ final class Session: ShardTickable, @unchecked Sendable {
                 end(.tlsUnavailable)
                 return
             }
-            phase = .tlsAccept
+            phase = .tlsAccept(since: context.clock.now())
             client.startTLS(context: tls, serverName: nil, received: received)
         } else {
             send(frontEnd.greeting())
@@ -136,7 +140,13 @@ final class Session: ShardTickable, @unchecked Sendable {
             end(.loginTimeout, graceful: true)
             return
         }
+        if handshakeExpired(now: now) {
+            end(.tlsHandshakeTimeout)
+            return
+        }
         switch phase {
+        case .paused(let pause):
+            pauseDue(generation: pause.generation, now: now)
         case .routing(let attempt):
             if now > attempt.startedAt &+ context.stepTimeout {
                 finishLogin(
@@ -201,9 +211,10 @@ final class Session: ShardTickable, @unchecked Sendable {
         case .relaying(let relay):
             relay.stop()
             absorbBytes(of: relay.backend)
-        case .proxyHeader, .tlsAccept, .preauth, .starttls, .ended:
+        case .proxyHeader, .tlsAccept, .preauth, .starttls, .paused, .ended:
             break
         }
+        releaseConnectionSlot()
         if graceful && !client.isHandshaking {
             client.finish()
         } else {

@@ -3,7 +3,8 @@ import PosternConfig
 import PosternIO
 
 /// What a session runs with besides its client connection: its shard, the configuration it was accepted
-/// under, where it reports, and the seams tests replace (the dialler and the clock).
+/// under, where it reports, the abuse guards it shares, and the seams tests replace (the dialler, the clock
+/// and the timer).
 struct SessionContext: Sendable {
     let shard: EventShard
     let runtime: Runtime
@@ -13,10 +14,16 @@ struct SessionContext: Sendable {
     /// Resolves backend names and opens backend connections.
     let dialler: any Dialler
     let clock: any SessionClock
+    /// The limiter, the throttle and the rejection timing (shared by every session of the server).
+    let guards: SessionGuards
+    /// Arms the waits of throttled logins and held answers.
+    let timer: any SessionTimer
 
+    /// Without `guards`, the session gets guards of its own from the runtime's limits (tests).
     init(
         shard: EventShard, runtime: Runtime, listener: ListenerConfig, stats: Stats, logger: Logger,
-        dialler: (any Dialler)? = nil, clock: any SessionClock = MonotonicClock()
+        dialler: (any Dialler)? = nil, clock: any SessionClock = MonotonicClock(), guards: SessionGuards? = nil,
+        timer: any SessionTimer = ShardTimer()
     ) {
         self.shard = shard
         self.runtime = runtime
@@ -25,6 +32,8 @@ struct SessionContext: Sendable {
         self.logger = logger
         self.dialler = dialler ?? runtime.dialler
         self.clock = clock
+        self.guards = guards ?? SessionGuards(limits: runtime.config.limits, clock: SessionMapClock(clock: clock))
+        self.timer = timer
     }
 
     var limits: Limits { runtime.config.limits }

@@ -25,6 +25,11 @@ enum SessionOutcome: String, Sendable, Equatable, CaseIterable {
     case shutdown
     /// The listener's TLS context is missing.
     case tlsUnavailable = "tls-unavailable"
+    /// The client's TLS handshake took longer than `limits.tls_handshake_timeout` (implicit TLS or STARTTLS).
+    case tlsHandshakeTimeout = "tls-handshake-timeout"
+    /// A connection limit (`max_connections`, `max_connections_per_ip`, `max_preauth_per_ip`) refused the
+    /// connection: the protocol's refusal and a close (the detail names the limit).
+    case tooManyConnections = "too-many-connections"
     /// The client's TLS handshake failed (implicit TLS or STARTTLS).
     case tlsHandshakeFailed = "tls-handshake-failed"
     /// The client sent more commands before login than `limits.max_preauth_commands` allows.

@@ -3,12 +3,14 @@
 enum SessionPhase {
     /// A listener with `proxy_protocol`: the PROXY header of a trusted load balancer is read first.
     case proxyHeader(ProxyHeaderReader)
-    /// The implicit-TLS handshake runs; nothing is written to the client yet.
-    case tlsAccept
+    /// The implicit-TLS handshake runs since then (session clock); nothing is written to the client yet.
+    case tlsAccept(since: UInt64)
     /// The login dialogue (greeting, capabilities, login commands).
     case preauth
-    /// A STARTTLS handshake runs.
-    case starttls
+    /// A STARTTLS handshake runs since then (session clock).
+    case starttls(since: UInt64)
+    /// The abuse guards hold the login: before it is routed, or its answer.
+    case paused(LoginPause)
     /// The map is asked where the attempt's user lives.
     case routing(LoginAttempt)
     /// The attempt's backends are tried.
@@ -22,7 +24,7 @@ enum SessionPhase {
     /// Before the relay: the login deadline applies and the front-end machine reads the client.
     var isBeforeRelay: Bool {
         switch self {
-        case .proxyHeader, .tlsAccept, .preauth, .starttls, .routing, .dialling, .loggedIn: return true
+        case .proxyHeader, .tlsAccept, .preauth, .starttls, .paused, .routing, .dialling, .loggedIn: return true
         case .relaying, .ended: return false
         }
     }

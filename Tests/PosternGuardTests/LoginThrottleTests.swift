@@ -86,6 +86,18 @@ final class LoginThrottleTests: XCTestCase {
         XCTAssertEqual(fail(throttle, "bob", "old-password", from: attacker), .counted(level: 2, nextDelay: 4))
     }
 
+    func testAFingerprintTakenAtTheStartRecordsLikeTheSecret() {
+        let throttle = throttle()
+        let print = throttle.fingerprint(user: "alice", secret: Array("old-password".utf8))
+        XCTAssertEqual(print, throttle.fingerprint(user: "alice", secret: Array("old-password".utf8)))
+        XCTAssertNotEqual(print, throttle.fingerprint(user: "alice", secret: Array("old-passwore".utf8)))
+        XCTAssertNotEqual(print, throttle.fingerprint(user: "alicf", secret: Array("old-password".utf8)))
+        XCTAssertEqual(
+            throttle.recordFailure(user: "alice", fingerprint: print, client: attacker),
+            .counted(level: 1, nextDelay: 2))
+        XCTAssertEqual(fail(throttle, "alice", "old-password", from: attacker), .repeatedSecret)
+    }
+
     func testOnlyRecentSecretsAreRemembered() {
         let throttle = throttle(.init(recentSecrets: 2))
         _ = fail(throttle, "alice", "a", from: attacker)

@@ -145,6 +145,8 @@ final class SessionBoundsTests: XCTestCase {
         h.waitUntil("the lookup") { h.map.isWaiting(for: "alice") }
         h.map.answer("alice", with: nil)
         h.waitUntil("the answer") { !h.session.phaseIsRouting }
+        // An unknown user's answer is held as long as a backend's rejection would take (0.5 s before any).
+        h.fireTimers(after: 0.5)
         XCTAssertEqual(h.run { script.outcomes }, [.unknownUser])
         XCTAssertFalse(h.run { h.client.isReadingPaused }, "no stale yield keeps the client paused")
     }

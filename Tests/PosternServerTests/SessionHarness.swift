@@ -9,18 +9,21 @@ import XCTest
 @testable import PosternServer
 
 /// One session on an IMAP listener, wired to fakes: the client connection, the dialler, the map and the
-/// clock. Session code runs on a shard's queue (its timer is not started): `run` executes there, and the
-/// test calls `tick` itself after moving the clock.
+/// clock, and the timer of throttled logins. Session code runs on a shard's queue (its timer is not
+/// started): `run` executes there, and the test calls `tick` itself after moving the clock. Harnesses made
+/// with the same `guards` share the connection counts and the throttle, like the sessions of one server.
 final class SessionHarness {
     static let bufferSize = 4096
     static let connectTimeout = 10.0
 
     let shard = EventShard(index: 0, readBufferSize: 4096)
-    let clock = ManualClock()
     let map = FakeMap()
     let dialler = FakeDialler()
-    let client = FakeConnection(peer: address("192.0.2.7", 50000))
+    let client: FakeConnection
     let logs = LogCapture()
+    let clock: ManualClock
+    let timer = FakeTimer()
+    let guards: SessionGuards
     let runtime: Runtime
     let listener: ListenerConfig
     private(set) var session: Session!
@@ -29,14 +32,19 @@ final class SessionHarness {
     /// Where the client connected to (the session's local address).
     static let localAddress = address("198.51.100.1", 1143)
 
-    /// `tls`: the listener's mode (implicit and STARTTLS need the test certificate); `limits`, `breaker` and
-    /// `listener` adjust the configuration; `frontEnd` replaces the real IMAP machine.
+    /// `tls`: the listener's mode (implicit and STARTTLS need the test certificate); `limits`, `breaker`,
+    /// `listener` and `mapConfig` adjust the configuration; `frontEnd` replaces the real IMAP machine;
+    /// `guards` are shared with other harnesses (by default the session gets its own, on this harness's
+    /// clock, without jitter).
     init(
         tls: ListenerTLSMode = .none, limits adjust: (inout Limits) -> Void = { _ in },
         breakerFailures: Int = 1, frontEnd: (any FrontEndMachine)? = nil,
         listener adjustListener: (inout ListenerConfig) -> Void = { _ in },
-        mapConfig adjustMap: (inout MapConfig) -> Void = { _ in }
+        mapConfig adjustMap: (inout MapConfig) -> Void = { _ in }, guards: SessionGuards? = nil,
+        clock: ManualClock = ManualClock(), peer: String = "192.0.2.7"
     ) throws {
+        self.clock = clock
+        self.client = FakeConnection(peer: address(peer, 50000))
         var limits = Limits()
         limits.bufferSize = SessionHarness.bufferSize
         limits.connectTimeout = SessionHarness.connectTimeout
@@ -61,11 +69,13 @@ final class SessionHarness {
             backendTLS: BackendTLSConfig(), map: mapConfig, limits: limits)
         runtime = try Runtime(config: config, generation: 1, map: map, dialler: dialler)
         shard.queue.setSpecific(key: SessionHarness.onShard, value: true)
+        let guards = guards ?? SessionGuards(limits: limits, clock: SessionMapClock(clock: clock), jitter: { 0 })
+        self.guards = guards
         let context = SessionContext(
             shard: shard, runtime: runtime, listener: listener, stats: Stats(), logger: logs.logger(),
-            dialler: dialler, clock: clock)
+            dialler: dialler, clock: clock, guards: guards, timer: timer)
         session = Session(
-            id: "t1", client: client, clientAddress: "192.0.2.7:50000", localAddress: SessionHarness.localAddress,
+            id: "t1", client: client, clientAddress: "\(peer):50000", localAddress: SessionHarness.localAddress,
             context: context, frontEnd: frontEnd,
             onEnd: { [weak self] _ in self?.ended += 1 })
     }
@@ -90,6 +100,15 @@ final class SessionHarness {
     }
 
     func send(_ text: String) { run { client.receive(text) } }
+
+    /// Moves the clock without a tick and fires the timers that are due then; returns how many fired.
+    @discardableResult
+    func fireTimers(after seconds: Double) -> Int {
+        run {
+            clock.advance(seconds)
+            return timer.fire(upTo: clock.now())
+        }
+    }
 
     var outcome: SessionOutcome? { run { session.outcome } }
     var clientText: String { run { client.text } }

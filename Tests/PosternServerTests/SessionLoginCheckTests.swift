@@ -70,6 +70,9 @@ final class SessionLoginCheckTests: XCTestCase {
         h.waitUntil("the lookup") { h.map.isWaiting(for: "alice") }
         let refusal = MapRefusal(source: "file users.map", reason: .backendNotAllowed(BackendAddress(host: "10.9.9.9")))
         h.map.fail("alice", throwing: RouteRefused(refusal))
+        h.waitUntil("the refusal") { h.logs.lines.contains { $0.message == "route refused" } }
+        XCTAssertFalse(h.run { h.client.text.hasSuffix(self.failed) }, "held as long as a backend's rejection")
+        h.fireTimers(after: 6)
         h.waitUntil("the answer") { h.client.text.hasSuffix(self.failed) }
         XCTAssertTrue(h.run { h.dialler.resolves.isEmpty }, "nothing was dialled")
         let line = h.logs.lines.first { $0.message == "route refused" }

@@ -43,8 +43,11 @@ def postern(postern_factory, backends):
         world.listener("pop3-all", "pop3", free_port(), "implicit", backends.a.pop3_port, sasl=ALL),
         world.listener("sieve-all", "managesieve", free_port(), "starttls", backends.a.sieve_port, sasl=ALL),
     ]
+    # These tests are about mechanisms: refused tokens and passwords from 127.0.0.1 would otherwise
+    # delay every later login of the test by the login throttle (test_throttle.py tests that).
     return postern_factory(listeners=extra, imap_listeners=("imap", "pop3", "sieve"),
-                           map_lines=backends.map_lines(explicit_port_users=()))
+                           map_lines=backends.map_lines(explicit_port_users=()),
+                           limits={"auth_failure_delay": {"initial": 0}})
 
 
 def imap(postern, pki, listener: str = "imap-all") -> RawIMAP:
