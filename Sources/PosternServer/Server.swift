@@ -15,7 +15,8 @@ public final class Server: Sendable {
     private let listeners = Mutex<[Listener]>([])
     private let sessions: [ShardSessions]
     private let sessionCounter = Atomic<UInt64>(0)
-    private let draining = Atomic<Bool>(false)
+    let draining = Atomic<Bool>(false)
+    let status = Mutex(ServerStatusState())
     private let control = DispatchQueue(label: "postern.control")
     private let admin = Mutex<AdminEndpoint?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
@@ -86,6 +87,12 @@ public final class Server: Sendable {
             }
         }
         listeners.withLock { $0 = bound }
+        let names = config.listeners.flatMap { listener in listener.listen.map { _ in listener.name } }
+        status.withLock { state in
+            state.lastReload = ReloadRecord(
+                generation: currentRuntime.generation, at: Date(), succeeded: true, errors: [])
+            state.boundListeners = Dictionary(zip(names, bound.map(\.address)).map { ($0, [$1]) }, uniquingKeysWith: +)
+        }
         for listener in bound { listener.start() }
         admin.withLock { $0?.start() }
     }
