@@ -15,7 +15,7 @@ struct Postern: AsyncParsableCommand {
         abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
         version: BuildInfo.version,
         subcommands: [
-            Run.self, CheckConfig.self, ReloadCommand.self, Lookup.self, ImportPerdition.self,
+            Run.self, CheckConfig.self, ReloadCommand.self, ConfigCommand.self, Lookup.self, ImportPerdition.self,
             BenchLookup.self,
         ],
         defaultSubcommand: Run.self)
