@@ -98,5 +98,13 @@ struct CheckConfig: ParsableCommand {
                     + "sasl \(listener.sasl.map(\.rawValue).joined(separator: " "))")
         }
         for line in TLSReportPrinter.lines(for: runtime) { print(line) }
+        let identity: ProcessIdentity?
+        do {
+            identity = try ProcessIdentity.resolve(user: config.server.user, group: config.server.group)
+        } catch {
+            FileHandle.standardError.write(Data("\(config.sourcePath): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for warning in FileAccessReport.warnings(config, identity: identity) { print("warning: \(warning)") }
     }
 }
