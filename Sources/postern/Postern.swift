@@ -9,7 +9,7 @@ import PosternServer
 
 /// The `postern` command line: run the proxy, check a config, or ask the map about a user.
 @main
-struct Postern: AsyncParsableCommand {
+struct Postern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postern",
         abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
