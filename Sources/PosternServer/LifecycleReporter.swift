@@ -5,7 +5,7 @@ import PosternProcess
 /// Tells the service manager (systemd `Type=notify`, through `NOTIFY_SOCKET`) and the status file next to
 /// the pid file how start-up, each reload and the drain went. Without either it does nothing.
 final class LifecycleReporter: Sendable {
-    let notifier: SystemdNotifier?
+    private let notifier: SystemdNotifier?
     private let statusFile: ReloadStatusFile?
     private let logger: Logger
 
