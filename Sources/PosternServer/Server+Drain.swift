@@ -11,13 +11,18 @@ extension Server {
     /// the relay's grace for a response boundary, plus a tick of the shard timers and some slack.
     static let farewellWait: Double = Double(Session.farewellGrace) / 1e9 + 2
 
-    /// Starts the drain (at once: draining, listeners closed); a second call ends the drain early, so the
+    /// Starts the drain: draining at once (new connections are closed on accept), the rest on the control
+    /// queue (listeners closed, farewells before the relay). A second call ends the drain early, so the
     /// farewell goes to every session now.
     public func stop(reason: String) {
         guard !draining.exchange(true, ordering: .relaxed) else {
             control.async { self.sayFarewell(early: true) }
             return
         }
+        control.async { self.beginDrain(reason: reason) }
+    }
+
+    private func beginDrain(reason: String) {
         let drainSeconds = currentRuntime.config.shutdown.drainSeconds
         let closed = bindings.withLock { list -> [ListenerBinding] in
             let all = list
@@ -35,7 +40,7 @@ extension Server {
         for registry in sessions { registry.farewell(.shutdown, beforeRelayOnly: true) }
         let deadline = DispatchTime.now() + drainSeconds
         drainState.withLock { $0 = .draining(deadline: deadline) }
-        control.async { self.waitForDrain() }
+        waitForDrain()
     }
 
     /// Polls (every 50 ms) until the sessions are gone or the phase's deadline passed.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import PosternConfig
@@ -9,8 +10,10 @@ extension Server {
     /// Re-reads the config file. A config that fails to load or validate, TLS material or a map that cannot
     /// be loaded, or a listener or admin address that cannot be bound refuses the reload as a whole: the
     /// running configuration keeps serving. Either way the outcome gets a `ReloadRecord`, one log line, the
-    /// metrics, the status file and (under systemd) `RELOADING=1` then `READY=1`.
+    /// metrics, the status file and (under systemd) `RELOADING=1` then `READY=1`. Runs on the control
+    /// queue (the SIGHUP handler), one reload at a time.
     public func reload() {
+        dispatchPrecondition(condition: .onQueue(control))
         guard !isDraining else {
             logger.warning("reload ignored: the server is stopping")
             return
