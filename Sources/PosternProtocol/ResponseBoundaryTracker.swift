@@ -28,7 +28,7 @@ public struct ResponseBoundaryTracker: Sendable {
     private(set) var inMultiline = false
     /// The current line's last bytes (at most `tailLimit`, the literal's announcement at its end).
     private var tail: [UInt8] = []
-    /// The current line's first bytes (at most `headLimit`: POP3's `+OK` and its `.` terminator).
+    /// POP3: the current line's first bytes (at most `headLimit`: `+OK` and the `.` terminator).
     private var head: [UInt8] = []
     /// Bytes in the current line so far (saturating at `Int.max`).
     private var lineLength = 0
@@ -109,9 +109,13 @@ public struct ResponseBoundaryTracker: Sendable {
         guard !part.isEmpty else { return }
         lineLength = lineLength &+ part.count
         if lineLength < 0 { lineLength = Int.max }
-        if head.count < Self.headLimit { head.append(contentsOf: part.prefix(Self.headLimit - head.count)) }
+        if dialect == .pop3, head.count < Self.headLimit {
+            head.append(contentsOf: part.prefix(Self.headLimit - head.count))
+        }
+        // The buffers keep their capacity: no allocation per line.
         if part.count >= Self.tailLimit {
-            tail = Array(part.suffix(Self.tailLimit))
+            tail.removeAll(keepingCapacity: true)
+            tail.append(contentsOf: part.suffix(Self.tailLimit))
         } else {
             tail.append(contentsOf: part)
             if tail.count > Self.tailLimit { tail.removeFirst(tail.count - Self.tailLimit) }
@@ -124,13 +128,13 @@ public struct ResponseBoundaryTracker: Sendable {
         if content.last == 0x0D { content = content.dropLast() }
         if dialect != .pop3, let size = Self.literalSize(announcedAtEndOf: content) {
             position = size == 0 ? .inLine : .literal(remaining: size)
-            tail = []
+            tail.removeAll(keepingCapacity: true)
             return
         }
         if dialect == .pop3 { endPOP3Line(length: content.count == tail.count ? lineLength : lineLength - 1) }
         position = .lineStart
-        tail = []
-        head = []
+        tail.removeAll(keepingCapacity: true)
+        head.removeAll(keepingCapacity: true)
         lineLength = 0
     }
 
