@@ -110,7 +110,7 @@ let package = Package(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
-                "PosternGuard",
+                "PosternGuard", "PosternLog", "PosternProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -120,7 +120,8 @@ let package = Package(
         .executableTarget(
             name: "postern",
             dependencies: [
-                "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess",
+                "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess", "PosternLog",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -14,11 +14,15 @@ public struct PosternConfig: Sendable, Equatable {
     public var limits: Limits
     /// Per-backend TLS settings (`backends:`), each already merged over `backendTLS`.
     public var backends: [BackendHostConfig]
+    /// How a stop drains (`shutdown:`).
+    public var shutdown: ShutdownSettings
 
     public init(
         sourcePath: String, server: ServerSettings, listeners: [ListenerConfig], tls: ServerTLSConfig?,
-        backendTLS: BackendTLSConfig, map: MapConfig, limits: Limits, backends: [BackendHostConfig] = []
+        backendTLS: BackendTLSConfig, map: MapConfig, limits: Limits, backends: [BackendHostConfig] = [],
+        shutdown: ShutdownSettings = ShutdownSettings()
     ) {
+        self.shutdown = shutdown
         self.sourcePath = sourcePath
         self.server = server
         self.listeners = listeners
@@ -38,6 +42,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var adminListen: SocketAddressSpec? = nil
     /// Log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
+    /// Where the pid file goes (absolute); nil: none. `postern reload` finds the server through it.
+    public var pidFile: String? = nil
+    /// The user (name or id) to run as once the listeners are bound and the keys read; nil: stay.
+    public var user: String? = nil
+    /// The group (name or id) to run as; nil: the user's primary group (or stay, without `user`).
+    public var group: String? = nil
     public init() {}
 }
 

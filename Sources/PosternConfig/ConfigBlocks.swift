@@ -3,7 +3,7 @@ import Yams
 
 /// The `server` and `limits` blocks of the schema.
 extension SchemaWalker {
-    static let serverKeys = ["workers", "admin_listen", "log_level"]
+    static let serverKeys = ["workers", "admin_listen", "log_level"] + processServerKeys
     static let limitKeys =
         [
             "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
@@ -40,6 +40,7 @@ extension SchemaWalker {
         {
             settings.logLevel = level
         }
+        readProcessKeys(reader, into: &settings)
         return (settings, adminNode)
     }
 

@@ -8,7 +8,7 @@ struct SchemaWalker {
     /// Absolute folder of the configuration file; relative paths are resolved against it.
     let baseDirectory: String
 
-    static let rootKeys = ["server", "listeners", "tls", "backend_tls", "backends", "map", "limits"]
+    static let rootKeys = ["server", "listeners", "tls", "backend_tls", "backends", "map", "limits", "shutdown"]
     static let listenerKeys = [
         "name", "protocol", "listen", "tls", "tls_settings", "backend", "sasl", "managesieve",
         "proxy_protocol",
@@ -71,6 +71,9 @@ struct SchemaWalker {
         }
         if let node = reader["limits"] {
             config.limits = readLimits(node, path: reader.path("limits"), owner: reader.keyNode("limits"))
+        }
+        if let node = reader["shutdown"] {
+            config.shutdown = readShutdown(node, path: reader.path("shutdown"), owner: reader.keyNode("shutdown"))
         }
         if let node = reader.required("listeners") {
             let drafts = readListeners(node, path: reader.path("listeners"), globalTLS: config.tls)

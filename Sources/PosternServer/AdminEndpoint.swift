@@ -19,6 +19,9 @@ final class AdminEndpoint: Sendable {
     }
 
     func start() { listener.start() }
+
+    /// Stops accepting and closes the socket (a reload moved or removed `server.admin_listen`).
+    func stop() { listener.stop() }
 }
 
 /// One admin HTTP request: read the head (at most 8 KiB, 10 s), answer, close.

@@ -1,4 +1,5 @@
 import PosternIO
+import PosternProtocol
 
 /// What a `Relay` reports to its session.
 protocol RelayOwner: AnyObject {
@@ -8,12 +9,16 @@ protocol RelayOwner: AnyObject {
 
 /// The splice of a logged-in session: bytes each way unchanged, with backpressure in both directions
 /// (a side stops being read while the other side's queue is at `bufferSize` or more, and is read again
-/// when that queue drained), half-close on the client's EOF, and the idle deadline. Owns the backend
-/// connection; the session closes the client. Confined to the shard's queue.
+/// when that queue drained), half-close on the client's EOF, and the idle deadline. A farewell from the
+/// server's side (drain, kick) is written only between two of the backend's responses, which a
+/// `ResponseBoundaryTracker` follows. Owns the backend connection; the session closes the client. Confined
+/// to the shard's queue.
 final class Relay: ConnectionDelegate {
-    /// Where the relay is: splicing (after the client's EOF, only backend to client) or over.
+    /// Where the relay is: splicing (after the client's EOF, only backend to client), splicing while a
+    /// farewell waits for the next response boundary, or over.
     enum State: Equatable {
         case splicing(clientDone: Bool)
+        case farewellPending(PendingFarewell, clientDone: Bool)
         case ended
     }
 
@@ -25,6 +30,8 @@ final class Relay: ConnectionDelegate {
     private let clock: any SessionClock
     private(set) var state: State = .splicing(clientDone: false)
     private(set) var lastActivity: UInt64
+    /// Where the backend-to-client stream stands (fed with every byte the client is sent).
+    private(set) var tracker: ResponseBoundaryTracker
 
     init(client: any Connection, backend: any Connection, context: SessionContext) {
         self.client = client
@@ -33,6 +40,7 @@ final class Relay: ConnectionDelegate {
         self.idleTimeout = .nanoseconds(context.limits.idleTimeout)
         self.clock = context.clock
         self.lastActivity = context.clock.now()
+        self.tracker = ResponseBoundaryTracker(dialect: Runtime.dialect(context.listener.proto))
     }
 
     /// Takes both connections over: forwards what the client pipelined after its login and what the backend
@@ -40,8 +48,11 @@ final class Relay: ConnectionDelegate {
     func start(pipelined: [UInt8], leftover: [UInt8]) {
         client.delegate = self
         backend.delegate = self
-        if !pipelined.isEmpty { backend.write(pipelined) }
-        if !leftover.isEmpty, state != .ended { client.write(leftover) }
+        if !pipelined.isEmpty {
+            tracker.clientSent(pipelined)
+            backend.write(pipelined)
+        }
+        if !leftover.isEmpty, state != .ended { forwardToClient(leftover) }
         guard state != .ended else { return }
         balanceClient()
         balanceBackend()
@@ -55,13 +66,64 @@ final class Relay: ConnectionDelegate {
         backend.close()
     }
 
-    /// Ends the relay when neither side sent anything for `idle_timeout`.
+    /// Ends the relay when neither side sent anything for `idle_timeout`, or when a farewell found no
+    /// response boundary before its deadline (then without the farewell).
     func tick(now: UInt64) {
+        if case .farewellPending(let farewell, _) = state, now > farewell.deadline {
+            end(
+                farewell.outcome, graceful: true,
+                detail: "no boundary between responses before the deadline: closed without a farewell")
+            return
+        }
         guard state != .ended, now > lastActivity &+ idleTimeout else { return }
         end(.idleTimeout, graceful: false, detail: nil)
     }
 
-    private var clientDone: Bool { state == .splicing(clientDone: true) }
+    /// Says the farewell between two of the server's responses and ends with its outcome: at once when the
+    /// stream is at such a boundary, else at the next one (what follows it is not delivered). A stream that
+    /// cannot be followed (IMAP COMPRESS) is closed at once without one.
+    func farewell(_ farewell: PendingFarewell) {
+        guard case .splicing(let clientDone) = state else { return }
+        if tracker.isAtBoundary {
+            say(farewell)
+        } else if tracker.isLost {
+            end(farewell.outcome, graceful: true, detail: "stream not followed (compressed): closed without a farewell")
+        } else {
+            state = .farewellPending(farewell, clientDone: clientDone)
+        }
+    }
+
+    private func say(_ farewell: PendingFarewell) {
+        client.write(farewell.message)
+        end(farewell.outcome, graceful: true, detail: nil)
+    }
+
+    /// Writes backend bytes to the client; with a farewell pending, only up to the first boundary in them,
+    /// then the farewell.
+    private func forwardToClient(_ bytes: UnsafeRawBufferPointer) {
+        guard case .farewellPending(let farewell, _) = state else {
+            tracker.serverSent(bytes)
+            client.write(bytes)
+            return
+        }
+        guard let upTo = tracker.feedToBoundary(bytes) else {
+            client.write(bytes)
+            return
+        }
+        if upTo > 0 { client.write(UnsafeRawBufferPointer(rebasing: bytes[..<upTo])) }
+        if state != .ended { say(farewell) }
+    }
+
+    private func forwardToClient(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { forwardToClient($0) }
+    }
+
+    private var clientDone: Bool {
+        switch state {
+        case .splicing(let done), .farewellPending(_, let done): return done
+        case .ended: return false
+        }
+    }
 
     /// Reads the client while the backend's queue has room.
     private func balanceClient() {
@@ -95,10 +157,11 @@ final class Relay: ConnectionDelegate {
         guard state != .ended else { return }
         lastActivity = clock.now()
         if connection === client {
+            tracker.clientSent(bytes)
             backend.write(bytes)
             if state != .ended { balanceClient() }
         } else if connection === backend {
-            client.write(bytes)
+            forwardToClient(bytes)
             if state != .ended { balanceBackend() }
         }
     }
@@ -116,7 +179,11 @@ final class Relay: ConnectionDelegate {
         guard state != .ended else { return }
         if connection === client {
             // The client is done sending: pass the half-close on and keep delivering the backend's answer.
-            state = .splicing(clientDone: true)
+            if case .farewellPending(let farewell, _) = state {
+                state = .farewellPending(farewell, clientDone: true)
+            } else {
+                state = .splicing(clientDone: true)
+            }
             backend.shutdownWrite()
         } else if connection === backend {
             // The backend is done: deliver what is queued to the client, then close.

@@ -21,27 +21,48 @@ public final class Runtime: Sendable {
     /// The backends the configuration names: the only ones metric labels show by name.
     let namedBackends: NamedBackends
     public let generation: Int
+    /// The map's files as they were when the map was built (or taken over).
+    let mapFiles: MapFilesFingerprint
+    /// True when the map (and its cache) was taken over from the runtime before, not built anew.
+    public let mapReused: Bool
+    /// True when the breaker (and what it knows of the backends) was taken over from the runtime before.
+    public let breakerReused: Bool
 
     /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
-    /// configured map and the system dialler (tests).
+    /// configured map and the system dialler (tests). With `previous` (a reload), its map is taken over when
+    /// the map's configuration and files did not change, and its breaker when `map.breaker` did not.
     public init(
         config: PosternConfig, generation: Int, mapMetrics: MapMetricsSink = .none, map: (any UserMap)? = nil,
-        dialler: (any Dialler)? = nil
+        dialler: (any Dialler)? = nil, reusing previous: Runtime? = nil
     ) throws(RuntimeError) {
         self.config = config
         self.generation = generation
         tls = try TLSPolicies(config: config)
         var fileServers = Set<BackendAddress>()
+        let files = MapFilesFingerprint(config.map)
+        mapFiles = files
         if let map {
             self.map = map
+            mapReused = false
+        } else if let previous, previous.config.map == config.map, previous.mapFiles == files {
+            self.map = previous.map
+            fileServers = previous.namedBackends.fileServers
+            mapReused = true
         } else {
             self.map = try MapBuilder.build(
                 config.map, metrics: mapMetrics, loadedFile: { fileServers.formUnion($0.servers) })
+            mapReused = false
         }
         namedBackends = NamedBackends(config: config, fileServers: fileServers)
         self.dialler = dialler ?? Runtime.systemDialler(keepalive: Runtime.keepalive(config.limits))
         self.mapMetrics = mapMetrics
-        breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
+        if let previous, previous.config.map.breaker == config.map.breaker {
+            breaker = previous.breaker
+            breakerReused = true
+        } else {
+            breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
+            breakerReused = false
+        }
     }
 
     /// The client-facing TLS context of a listener, when it uses TLS.

@@ -20,6 +20,15 @@ extension Runtime {
         return SieveCapabilities(sieve: settings.sieve ?? defaults.sieve, notify: settings.notify ?? defaults.notify)
     }
 
+    /// How the relay reads a listener's protocol and says its farewell.
+    static func dialect(_ proto: MailProtocol) -> MailDialect {
+        switch proto {
+        case .imap: return .imap
+        case .pop3: return .pop3
+        case .managesieve: return .managesieve
+        }
+    }
+
     /// What a client of this listener is told before the connection is closed for lack of room.
     static func refusal(for proto: MailProtocol) -> [UInt8] {
         switch proto {

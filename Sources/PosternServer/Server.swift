@@ -3,104 +3,131 @@ import Foundation
 import Logging
 import PosternConfig
 import PosternIO
+import PosternLog
+import PosternProcess
 import Synchronization
 
-/// The running proxy: listeners, the event loop, the current runtime, signals and the admin endpoint.
+/// The running proxy: the bound listeners, the event loop, the runtime in service, reloads, the drain,
+/// signals and the admin endpoint.
 public final class Server: Sendable {
     public let stats = Stats()
-    private let loop: EventLoop
-    private let logger: Logger
-    private let configPath: String
-    private let runtime: Mutex<Runtime>
-    private let listeners = Mutex<[Listener]>([])
-    private let sessions: [ShardSessions]
+    /// The level every logger writes at (and the format, for handlers that read it); reloads set it.
+    public let logControl: LogControl
+    let loop: EventLoop
+    let logger: Logger
+    let configPath: String
+    /// The runtime and the listener of each binding, swapped at once by a reload.
+    let serving: Mutex<ServingState>
+    /// The bound listening sockets; changed on `control` only.
+    let bindings = Mutex<[ListenerBinding]>([])
+    private let nextBindingID = Atomic<Int>(1)
+    let sessions: [ShardSessions]
     private let sessionCounter = Atomic<UInt64>(0)
-    private let draining = Atomic<Bool>(false)
-    private let control = DispatchQueue(label: "postern.control")
-    private let admin = Mutex<AdminEndpoint?>(nil)
-    private let stopped = DispatchSemaphore(value: 0)
+    let draining = Atomic<Bool>(false)
+    let status = Mutex(ServerStatusState())
+    /// Where reloads, the drain and signals run, one at a time.
+    let control = DispatchQueue(label: "postern.control")
+    let admin = Mutex<AdminEndpoint?>(nil)
+    let drainState = Mutex<DrainState>(.serving)
+    let stopped = DispatchSemaphore(value: 0)
+    let reporter: LifecycleReporter
     /// The connection limiter and the login throttle: kept across reloads, which only change their limits.
     let guards: SessionGuards
 
-    /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded.
-    public init(config: PosternConfig, logger: Logger) throws(RuntimeError) {
+    /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded, or the status
+    /// file next to `server.pid_file` cannot be opened. `NOTIFY_SOCKET` in `environment` turns systemd
+    /// notifications on.
+    public init(
+        config: PosternConfig, logger: Logger, logControl: LogControl = LogControl(),
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(RuntimeError) {
         self.logger = logger
+        self.logControl = logControl
         self.configPath = config.sourcePath
         self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.guards = SessionGuards(limits: config.limits)
-        self.runtime = Mutex(first)
+        self.serving = Mutex(ServingState(runtime: first, listeners: [:]))
+        logControl.level = Logger.Level(rawValue: config.server.logLevel) ?? .info
+        var notifier: SystemdNotifier?
+        do {
+            notifier = try SystemdNotifier.fromEnvironment(environment)
+        } catch {
+            logger.warning("systemd notify disabled", metadata: ["error": "\(error)"])
+        }
+        let statusFile = try config.server.pidFile.map { path throws(RuntimeError) in
+            try ReloadStatusFile(path: ReloadStatus.path(forPidFile: path))
+        }
+        reporter = LifecycleReporter(notifier: notifier, statusFile: statusFile, logger: logger)
         for warning in first.tls.warnings { logger.warning("tls: \(warning)") }
     }
 
-    public var currentRuntime: Runtime { runtime.withLock { $0 } }
+    public var currentRuntime: Runtime { serving.withLock { $0.runtime } }
 
-    /// Binds every listener and the admin endpoint, then starts accepting.
+    /// Binds every listener and the admin endpoint, then starts accepting. Nothing stays bound on failure.
     public func start() throws(IOError) {
-        let config = currentRuntime.config
-        var bound: [Listener] = []
-        for listenerConfig in config.listeners {
-            for spec in listenerConfig.listen {
-                let address: SocketAddress
-                do throws(IOError) {
-                    guard let first = try SocketAddress.resolve(host: spec.host, port: spec.port).first else {
-                        throw IOError("cannot resolve \(spec)")
-                    }
-                    address = first
-                } catch {
-                    for listener in bound { listener.stop() }
-                    throw error
-                }
-                let name = listenerConfig.name
-                let listener: Listener
-                do throws(IOError) {
-                    listener = try Listener(
-                        address: address, loop: loop, keepalive: currentRuntime.keepalive,
-                        onError: { [logger] message in logger.error("\(message)") },
-                        onAccept: { [weak self] fd, peer, shard in
-                            guard let self else {
-                                close(fd)
-                                return
-                            }
-                            self.accept(fd: fd, peer: peer, shard: shard, listenerName: name)
-                        })
-                } catch {
-                    for listener in bound { listener.stop() }
-                    throw error
-                }
-                bound.append(listener)
-                logger.info(
-                    "listening",
-                    metadata: [
-                        "listener": "\(name)", "address": "\(listener.address)",
-                        "protocol": "\(listenerConfig.proto.rawValue)", "tls": "\(listenerConfig.tls.rawValue)",
-                    ])
-            }
+        let runtime = currentRuntime
+        var bound: [ListenerBinding] = []
+        do throws(IOError) {
+            for entry in try Server.wantedListeners(runtime.config) { bound.append(try bind(entry)) }
+        } catch {
+            for binding in bound { binding.listener.stop() }
+            throw error
         }
-        if let adminSpec = config.server.adminListen {
+        var endpoint: AdminEndpoint?
+        if let adminSpec = runtime.config.server.adminListen {
             do throws(IOError) {
-                let endpoint = try AdminEndpoint(spec: adminSpec, loop: loop, server: self)
-                admin.withLock { $0 = endpoint }
-                logger.info("admin endpoint listening", metadata: ["address": "\(adminSpec)"])
+                endpoint = try AdminEndpoint(spec: adminSpec, loop: loop, server: self)
             } catch {
-                for listener in bound { listener.stop() }
+                for binding in bound { binding.listener.stop() }
                 throw error
             }
+            logger.info("admin endpoint listening", metadata: ["address": "\(adminSpec)"])
         }
-        listeners.withLock { $0 = bound }
-        for listener in bound { listener.start() }
-        admin.withLock { $0?.start() }
+        bindings.withLock { $0 = bound }
+        serving.withLock { $0.listeners = Server.listenerConfigs(bound, runtime.config) }
+        let record = ReloadRecord(generation: runtime.generation, at: Date(), succeeded: true, errors: [])
+        status.withLock { state in
+            state.lastReload = record
+            state.boundListeners = Server.addressesByName(bound)
+        }
+        for binding in bound {
+            binding.listener.start()
+            logListening(binding, runtime.config)
+        }
+        admin.withLock { $0 = endpoint }
+        endpoint?.start()
+        stats.configLoaded(record)
+        reporter.loaded(record)
     }
 
-    private func accept(fd: Int32, peer: SocketAddress?, shard: EventShard, listenerName: String) {
-        let runtime = currentRuntime
-        guard !draining.load(ordering: .relaxed),
-            let listenerConfig = runtime.config.listeners.first(where: { $0.name == listenerName })
-        else {
+    /// Start-up is over (listeners bound, privileges dropped): tells systemd `READY=1`.
+    public func announceReady() { reporter.ready(generation: generation) }
+
+    /// Binds one listening socket (not accepting yet).
+    func bind(_ entry: ListenerPlan.Wanted) throws(IOError) -> ListenerBinding {
+        let id = nextBindingID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let listener = try Listener(
+            address: entry.address, loop: loop,
+            onError: { [logger] message in logger.error("\(message)") },
+            onAccept: { [weak self] fd, peer, shard in
+                guard let self else {
+                    close(fd)
+                    return
+                }
+                self.accept(fd: fd, peer: peer, shard: shard, binding: id)
+            })
+        return ListenerBinding(id: id, requested: entry.address, listener: listener, name: entry.name)
+    }
+
+    private func accept(fd: Int32, peer: SocketAddress?, shard: EventShard, binding: Int) {
+        let (runtime, found) = serving.withLock { ($0.runtime, $0.listeners[binding]) }
+        guard !draining.load(ordering: .relaxed), let listenerConfig = found else {
             close(fd)
             return
         }
+        runtime.keepalive?.apply(to: fd)
         let registry = sessions[shard.index]
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
@@ -110,97 +137,20 @@ public final class Server: Sendable {
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
             localAddress: endpoint.localAddress, context: context,
             onEnd: { session in registry.remove(session) })
-        registry.add(session)
+        registry.add(session, binding: binding)
         session.start()
     }
 
-    /// SIGHUP reloads the config; SIGTERM and SIGINT stop gracefully. Blocks until stopped.
-    public func runUntilStopped() {
-        signal(SIGPIPE, SIG_IGN)
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGHUP, SIGTERM, SIGINT] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: control)
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                if number == SIGHUP {
-                    self.reload()
-                } else {
-                    self.stop(reason: number == SIGTERM ? "SIGTERM" : "SIGINT")
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        stopped.wait()
-        // The sources live until here: the wait above is the whole life of the server.
-        for source in sources { source.cancel() }
-    }
-
-    /// Re-reads the config file. A config that fails to load or validate leaves the current one in service.
-    public func reload() {
-        let old = currentRuntime
-        do {
-            let config = try ConfigLoader.load(path: configPath)
-            if config.listeners.map(\.listen) != old.config.listeners.map(\.listen)
-                || config.listeners.map(\.name) != old.config.listeners.map(\.name)
-            {
-                logger.warning("reload: listener names or addresses changed; they take effect after a restart")
-            }
-            let next = try Runtime(config: config, generation: old.generation + 1, mapMetrics: stats.mapMetrics)
-            runtime.withLock { $0 = next }
-            guards.update(config.limits)
-            stats.reload(succeeded: true)
-            for warning in next.tls.warnings { logger.warning("tls: \(warning)") }
-            logger.info(
-                "reloaded configuration", metadata: ["generation": "\(next.generation)", "file": "\(configPath)"])
-        } catch let errors as ConfigErrors {
-            stats.reload(succeeded: false)
-            for issue in errors.issues {
-                logger.error("reload refused, keeping the running configuration: \(issue)")
-            }
-        } catch {
-            stats.reload(succeeded: false)
-            logger.error("reload refused, keeping the running configuration: \(error)")
-        }
-    }
-
-    /// Stops accepting, tells pre-login clients, waits briefly for sessions to end, then returns from `runUntilStopped`.
-    public func stop(reason: String) {
-        guard !draining.exchange(true, ordering: .relaxed) else { return }
-        logger.info("stopping", metadata: ["reason": "\(reason)", "sessions": "\(stats.activeSessions)"])
-        for listener in listeners.withLock({ $0 }) { listener.stop() }
-        for registry in sessions { registry.shutdownAll() }
-        let deadline = Date().addingTimeInterval(5)
-        control.async { self.waitForSessions(until: deadline) }
-    }
-
-    private func waitForSessions(until deadline: Date) {
-        if stats.activeSessions == 0 || Date() >= deadline {
-            logger.info("stopped", metadata: ["sessions_left": "\(stats.activeSessions)"])
-            stopped.signal()
-            return
-        }
-        control.asyncAfter(deadline: .now() + .milliseconds(50)) { self.waitForSessions(until: deadline) }
+    func logListening(_ binding: ListenerBinding, _ config: PosternConfig) {
+        guard let listenerConfig = config.listeners.first(where: { $0.name == binding.name }) else { return }
+        logger.info(
+            "listening",
+            metadata: [
+                "listener": "\(binding.name)", "address": "\(binding.listener.address)",
+                "protocol": "\(listenerConfig.proto.rawValue)", "tls": "\(listenerConfig.tls.rawValue)",
+            ])
     }
 
     /// True while the server accepts connections (for `/health`).
     public var isHealthy: Bool { !draining.load(ordering: .relaxed) }
-}
-
-/// The sessions of one shard, touched on that shard's queue only.
-final class ShardSessions: @unchecked Sendable {
-    let shard: EventShard
-    private var sessions: [ObjectIdentifier: Session] = [:]
-
-    init(shard: EventShard) { self.shard = shard }
-
-    func add(_ session: Session) { sessions[ObjectIdentifier(session)] = session }
-    func remove(_ session: Session) { sessions.removeValue(forKey: ObjectIdentifier(session)) }
-
-    func shutdownAll() {
-        shard.queue.async {
-            for session in Array(self.sessions.values) { session.shutdown() }
-        }
-    }
 }

@@ -102,21 +102,8 @@ final class Session: ShardTickable, @unchecked Sendable {
         }
     }
 
-    /// Ends the session because the server stops: a client before its relay is told why (unless its TLS
-    /// handshake runs, when nothing may be written).
-    func shutdown() {
-        switch phase {
-        case .ended:
-            return
-        case .relaying:
-            end(.shutdown, graceful: true)
-        case .proxyHeader:
-            end(.shutdown)
-        default:
-            send(frontEnd.shutdownMessage())
-            end(.shutdown, graceful: true)
-        }
-    }
+    /// Ends the session because the server stops: `farewell(.shutdown)`.
+    func shutdown() { farewell(.shutdown) }
 
     // MARK: Timers
 

@@ -21,8 +21,12 @@ enum SessionOutcome: String, Sendable, Equatable, CaseIterable {
     case idleTimeout = "idle-timeout"
     /// No successful login within `limits.login_timeout` (also during a TLS handshake).
     case loginTimeout = "login-timeout"
-    /// The server stopped.
+    /// The server stopped (SIGTERM/SIGINT), after the drain.
     case shutdown
+    /// An operator kicked the session through the admin API.
+    case kicked
+    /// Its listener was removed by a reload; the session was drained like at a stop.
+    case listenerRemoved = "listener-removed"
     /// The listener's TLS context is missing.
     case tlsUnavailable = "tls-unavailable"
     /// The client's TLS handshake took longer than `limits.tls_handshake_timeout` (implicit TLS or STARTTLS).

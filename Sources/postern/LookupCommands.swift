@@ -5,7 +5,7 @@ import PosternImport
 import PosternMap
 import PosternServer
 
-struct Lookup: AsyncParsableCommand {
+struct Lookup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the whole map decision for a user: key, sources asked, cache, backends and why.")
 
@@ -17,7 +17,12 @@ struct Lookup: AsyncParsableCommand {
     @Option(name: .customLong("client-ip"), help: "The client's IP address, for templates that use {client_ip}.")
     var clientIP: String?
 
-    func run() async throws {
+    func run() throws {
+        let command = self
+        try BlockingRun.wait { try await command.lookUp() }
+    }
+
+    private func lookUp() async throws {
         let config = try options.load()
         let map: MapDirector
         do {
@@ -89,7 +94,7 @@ struct ImportPerdition: ParsableCommand {
 }
 
 /// Hidden: measures map lookups per second (used by scripts/bench-lookup).
-struct BenchLookup: AsyncParsableCommand {
+struct BenchLookup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-lookup", abstract: "Measure map lookups per second (for scripts/bench-lookup).",
         shouldDisplay: false)
@@ -108,7 +113,12 @@ struct BenchLookup: AsyncParsableCommand {
     @Flag(help: "Look every user up once before measuring (fills the cache).")
     var warm = false
 
-    func run() async throws {
+    func run() throws {
+        let command = self
+        try BlockingRun.wait { try await command.measure() }
+    }
+
+    private func measure() async throws {
         let config = try options.load()
         let map = try Runtime.buildMap(config.map)
         let names = try String(contentsOfFile: users, encoding: .utf8).split(separator: "\n").map(String.init)

@@ -2,18 +2,22 @@ import ArgumentParser
 import Foundation
 import Logging
 import PosternConfig
+import PosternLog
 import PosternMap
 import PosternProcess
 import PosternServer
 
 /// The `postern` command line: run the proxy, check a config, or ask the map about a user.
 @main
-struct Postern: AsyncParsableCommand {
+struct Postern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "postern",
         abstract: "A front-end proxy for IMAP, POP3 and ManageSieve.",
         version: BuildInfo.version,
-        subcommands: [Run.self, CheckConfig.self, Lookup.self, ImportPerdition.self, BenchLookup.self],
+        subcommands: [
+            Run.self, CheckConfig.self, ReloadCommand.self, ConfigCommand.self, Lookup.self, ImportPerdition.self,
+            BenchLookup.self,
+        ],
         defaultSubcommand: Run.self)
 }
 
@@ -34,7 +38,7 @@ struct ConfigOption: ParsableArguments {
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the proxy in the foreground, logging to stderr. SIGHUP reloads, SIGTERM stops.")
+        abstract: "Run the proxy in the foreground, logging to stderr. SIGHUP reloads, SIGTERM drains and stops.")
 
     @OptionGroup var options: ConfigOption
 
@@ -42,23 +46,30 @@ struct Run: ParsableCommand {
         // A peer that closes while we write must not kill the process (exit 141).
         signal(SIGPIPE, SIG_IGN)
         let config = try options.load()
-        let level = Logger.Level(rawValue: config.server.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let control = LogControl(level: Logger.Level(rawValue: config.server.logLevel) ?? .info)
+        LoggingSystem.bootstrap { label in ControlledStreamHandler(label: label, control: control) }
         let logger = Logger(label: "postern")
-        let server: Server
+        let process: ProcessSetup
         do {
-            server = try Server(config: config, logger: logger)
-            try server.start()
+            process = try ProcessSetup.prepare(config, logger: logger)
         } catch {
             logger.critical("cannot start: \(error)")
             throw ExitCode(1)
         }
+        let server: Server
+        do {
+            server = try Server(config: config, logger: logger, logControl: control)
+            try server.start()
+            try process.dropPrivileges(logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            process.cleanUp()
+            throw ExitCode(1)
+        }
+        server.announceReady()
         logger.info("started", metadata: ["config": "\(config.sourcePath)", "pid": "\(getpid())"])
         server.runUntilStopped()
+        process.cleanUp()
     }
 }
 
@@ -87,5 +98,13 @@ struct CheckConfig: ParsableCommand {
                     + "sasl \(listener.sasl.map(\.rawValue).joined(separator: " "))")
         }
         for line in TLSReportPrinter.lines(for: runtime) { print(line) }
+        let identity: ProcessIdentity?
+        do {
+            identity = try ProcessIdentity.resolve(user: config.server.user, group: config.server.group)
+        } catch {
+            FileHandle.standardError.write(Data("\(config.sourcePath): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for warning in FileAccessReport.warnings(config, identity: identity) { print("warning: \(warning)") }
     }
 }

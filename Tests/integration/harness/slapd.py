@@ -94,8 +94,10 @@ def entries_ldif(people: list[Person]) -> str:
 class Slapd:
     def __init__(self, state_dir, people: list[Person], *, host: str = "127.0.0.1",
                  port: int | None = None, tls: tuple[Path, Path, Path] | None = None,
-                 start_timeout: float = 20.0):
-        """``tls`` = (CA file, certificate, key) enables StartTLS and an ldaps:// listener."""
+                 start_timeout: float = 20.0, debug: int = 0):
+        """``tls`` = (CA file, certificate, key) enables StartTLS and an ldaps:// listener.
+        ``debug`` is slapd's ``-d`` level (256, "stats", logs every operation to the log)."""
+        self.debug = debug
         self.state_dir = Path(state_dir).resolve()
         self.people = list(people)
         self.host = host
@@ -188,7 +190,7 @@ access to * by * read
         if self.tls_port:
             urls += f" ldaps://{self.host}:{self.tls_port}/"
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([SLAPD, "-d", "0", "-f", str(self.conf_path), "-h", urls],
+        self.proc = subprocess.Popen([SLAPD, "-d", str(self.debug), "-f", str(self.conf_path), "-h", urls],
                                      stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         procs.register(self)
