@@ -110,7 +110,7 @@ let package = Package(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
-                "PosternGuard",
+                "PosternGuard", "PosternAdmin", "PosternLog", "PosternProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -120,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "postern",
             dependencies: [
-                "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess",
+                "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess", "PosternLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -147,7 +147,7 @@ let package = Package(
             name: "PosternServerTests",
             dependencies: [
                 "PosternServer", "PosternIO", "PosternProtocol", "PosternConfig", "PosternMap", "PosternTLS",
-                .product(name: "Logging", package: "swift-log"),
+                "PosternAdmin", "PosternLog", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

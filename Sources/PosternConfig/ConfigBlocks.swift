@@ -3,7 +3,7 @@ import Yams
 
 /// The `server` and `limits` blocks of the schema.
 extension SchemaWalker {
-    static let serverKeys = ["workers", "admin_listen", "log_level"]
+    static let serverKeys = ["workers", "admin_listen", "admin_token_file", "log_level", "log_format"]
     static let limitKeys =
         [
             "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
@@ -39,6 +39,14 @@ extension SchemaWalker {
             let level = collector.choice(value, reader.path("log_level"), allowed: Self.logLevels)
         {
             settings.logLevel = level
+        }
+        if let value = reader.optional("log_format"),
+            let format = collector.choice(value, reader.path("log_format"), as: LogFormatName.self)
+        {
+            settings.logFormat = format
+        }
+        if let value = reader.optional("admin_token_file") {
+            settings.adminTokenFile = existingFile(value, path: reader.path("admin_token_file"))
         }
         return (settings, adminNode)
     }

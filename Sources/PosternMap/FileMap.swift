@@ -91,6 +91,14 @@ public struct FileMap: UserMap {
     /// Number of entries, for logs.
     public var count: Int { exact.count + domains.count }
 
+    /// Every server the file names, each once (for the server's bounded `backend` metric labels).
+    public var listedServers: Set<BackendAddress> {
+        var servers = Set<BackendAddress>()
+        for entry in exact.values { servers.formUnion(entry.servers) }
+        for entry in domains.values { servers.formUnion(entry.servers) }
+        return servers
+    }
+
     /// The entry for a user, without the async wrapper.
     public func entry(for user: String) -> (Entry, String)? {
         if let entry = exact[user] { return (entry, "exact") }

@@ -30,6 +30,8 @@ final class BackendDialler: @unchecked Sendable {
     private(set) var abandonedBytesOut: UInt64 = 0
     /// The backend tried now (or last).
     private(set) var currentLabel: String?
+    /// When the current address's connect began (session clock), for `postern_backend_connect_duration_seconds`.
+    private var connectStartedAt: UInt64 = 0
 
     init(attempt: LoginAttempt, context: SessionContext, sessionID: String) {
         self.attempt = attempt
@@ -42,8 +44,13 @@ final class BackendDialler: @unchecked Sendable {
     /// True while the client's credentials live here (in the attempt or in a back-end login machine).
     var holdsCredentials: Bool { attempt.holdsCredentials || step.holdsMachine }
 
-    /// Tries the first candidate.
+    /// Tries the first candidate (drained backends go behind the others).
     func start() {
+        if let drained = context.backends?.drained, !drained.isEmpty {
+            context.runtime.deferDrainedBackends(
+                &attempt.candidatesLeft, drained: drained, defaultPort: context.listener.backend.port,
+                session: sessionID, logger: context.logger)
+        }
         nextCandidate()
     }
 
@@ -122,6 +129,7 @@ final class BackendDialler: @unchecked Sendable {
             }
             connection.maxQueuedBytes = context.limits.maxQueuedBytes
             connection.delegate = self
+            connectStartedAt = context.clock.now()
             enter(.connecting(candidate, connection, addressesLeft: left, deadline: nextDeadline))
             connection.start()
             return
@@ -147,6 +155,7 @@ final class BackendDialler: @unchecked Sendable {
         abandon()
         lastFailure = reason
         context.runtime.recordConnectFailure(candidate.label, session: sessionID, logger: context.logger)
+        context.backends?.recordFailure(candidate.label, error: reason)
         nextCandidate()
     }
 
@@ -193,6 +202,7 @@ final class BackendDialler: @unchecked Sendable {
 
     /// The connection is up: a back-end login machine with the attempt's credentials waits for the greeting.
     func connected(_ candidate: BackendCandidate, _ connection: any Connection) {
+        context.metrics.backend(candidate.label).connected(nanoseconds: context.clock.now() &- connectStartedAt)
         guard let credentials = attempt.backendCredentials else {
             finish(.unavailable(reason: "credentials already released", label: candidate.label))
             return
@@ -216,6 +226,7 @@ final class BackendDialler: @unchecked Sendable {
             }
             if !actions.contains(where: { if case .failed = $0 { return true } else { return false } }) {
                 context.runtime.recordConnectSuccess(candidate.label)
+                context.backends?.recordSuccess(candidate.label)
             }
             enter(.loggingIn(candidate, connection, machine, deadline: nextDeadline))
             perform(actions)

@@ -23,6 +23,7 @@ final class Relay: ConnectionDelegate {
     private let bufferSize: Int
     private let idleTimeout: UInt64
     private let clock: any SessionClock
+    private let relayed: RelayedBytes
     private(set) var state: State = .splicing(clientDone: false)
     private(set) var lastActivity: UInt64
 
@@ -32,6 +33,7 @@ final class Relay: ConnectionDelegate {
         self.bufferSize = context.limits.bufferSize
         self.idleTimeout = .nanoseconds(context.limits.idleTimeout)
         self.clock = context.clock
+        self.relayed = context.stats.relayed
         self.lastActivity = context.clock.now()
     }
 
@@ -40,8 +42,14 @@ final class Relay: ConnectionDelegate {
     func start(pipelined: [UInt8], leftover: [UInt8]) {
         client.delegate = self
         backend.delegate = self
-        if !pipelined.isEmpty { backend.write(pipelined) }
-        if !leftover.isEmpty, state != .ended { client.write(leftover) }
+        if !pipelined.isEmpty {
+            relayed.clientToBackend.increment(by: Int64(pipelined.count))
+            backend.write(pipelined)
+        }
+        if !leftover.isEmpty, state != .ended {
+            relayed.backendToClient.increment(by: Int64(leftover.count))
+            client.write(leftover)
+        }
         guard state != .ended else { return }
         balanceClient()
         balanceBackend()
@@ -95,9 +103,11 @@ final class Relay: ConnectionDelegate {
         guard state != .ended else { return }
         lastActivity = clock.now()
         if connection === client {
+            relayed.clientToBackend.increment(by: Int64(bytes.count))
             backend.write(bytes)
             if state != .ended { balanceClient() }
         } else if connection === backend {
+            relayed.backendToClient.increment(by: Int64(bytes.count))
             client.write(bytes)
             if state != .ended { balanceBackend() }
         }

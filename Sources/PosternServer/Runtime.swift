@@ -1,3 +1,4 @@
+import PosternAdmin
 import PosternConfig
 import PosternIO
 import PosternMap
@@ -19,6 +20,10 @@ public final class Runtime: Sendable {
     public let breaker: CircuitBreaker
     let mapMetrics: MapMetricsSink
     public let generation: Int
+    /// The map's sources, timed and watched (empty when the map was given): what `/readyz` checks.
+    let mapSources: [MeasuredMapSource]
+    /// The admin API's bearer token (`server.admin_token_file`), read with the rest of the configuration.
+    let adminToken: AdminToken?
 
     /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
     /// configured map and the system dialler (tests).
@@ -31,12 +36,24 @@ public final class Runtime: Sendable {
         tls = try TLSPolicies(config: config)
         if let map {
             self.map = map
+            mapSources = []
         } else {
-            self.map = try Runtime.buildMap(config.map, metrics: mapMetrics)
+            (self.map, mapSources) = try MapBuilder.buildMeasured(config.map, metrics: mapMetrics)
         }
+        adminToken = try Runtime.readAdminToken(config.server)
         self.dialler = dialler ?? Runtime.systemDialler(keepalive: Runtime.keepalive(config.limits))
         self.mapMetrics = mapMetrics
         breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
+    }
+
+    /// The token of `server.admin_token_file`, or nil without the key.
+    static func readAdminToken(_ server: ServerSettings) throws(RuntimeError) -> AdminToken? {
+        guard let path = server.adminTokenFile else { return nil }
+        do {
+            return try AdminToken.read(path: path)
+        } catch {
+            throw RuntimeError("server.admin_token_file: \(error)")
+        }
     }
 
     /// The client-facing TLS context of a listener, when it uses TLS.

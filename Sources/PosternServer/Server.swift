@@ -3,31 +3,40 @@ import Foundation
 import Logging
 import PosternConfig
 import PosternIO
+import PosternLog
 import Synchronization
 
 /// The running proxy: listeners, the event loop, the current runtime, signals and the admin endpoint.
 public final class Server: Sendable {
     public let stats = Stats()
+    /// The level and format every logger of the process reads (`server.log_level`, `server.log_format`).
+    public let logControl: LogControl
+    /// Drained backends and connect records, kept across reloads (the admin API's `/backends`).
+    public let backends = BackendRegistry()
     private let loop: EventLoop
     private let logger: Logger
     private let configPath: String
     private let runtime: Mutex<Runtime>
-    private let listeners = Mutex<[Listener]>([])
-    private let sessions: [ShardSessions]
+    let listeners = Mutex<[Listener]>([])
+    let sessions: [ShardSessions]
     private let sessionCounter = Atomic<UInt64>(0)
-    private let draining = Atomic<Bool>(false)
+    let draining = Atomic<Bool>(false)
     private let control = DispatchQueue(label: "postern.control")
     private let admin = Mutex<AdminEndpoint?>(nil)
     private let stopped = DispatchSemaphore(value: 0)
 
-    /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded.
-    public init(config: PosternConfig, logger: Logger) throws(RuntimeError) {
+    /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded. `logControl`
+    /// is the one the process's log handlers read (set from the config here and on every reload).
+    public init(config: PosternConfig, logger: Logger, logControl: LogControl = LogControl()) throws(RuntimeError) {
         self.logger = logger
+        self.logControl = logControl
         self.configPath = config.sourcePath
         self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.runtime = Mutex(first)
+        stats.configure(first)
+        logControl.apply(config.server)
         for warning in first.tls.warnings { logger.warning("tls: \(warning)") }
     }
 
@@ -95,11 +104,14 @@ public final class Server: Sendable {
         guard !draining.load(ordering: .relaxed),
             let listenerConfig = runtime.config.listeners.first(where: { $0.name == listenerName })
         else {
+            if draining.load(ordering: .relaxed) { stats.table.listener(listenerName).refusedConnection(.draining) }
             close(fd)
             return
         }
         let registry = sessions[shard.index]
+        let metrics = stats.table
         if stats.activeSessions >= runtime.config.limits.maxSessions {
+            metrics.listener(listenerName).refusedConnection(.maxSessions)
             logger.warning(
                 "session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
             let message = Runtime.refusal(for: listenerConfig.proto)
@@ -109,7 +121,8 @@ public final class Server: Sendable {
         }
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
-            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger)
+            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, backends: backends,
+            metrics: metrics)
         let session = Session(
             id: String(number, radix: 36), client: Endpoint(fd: fd, shard: shard),
             clientAddress: peer?.description ?? "unknown", context: context,
@@ -154,6 +167,8 @@ public final class Server: Sendable {
             let next = try Runtime(config: config, generation: old.generation + 1, mapMetrics: stats.mapMetrics)
             runtime.withLock { $0 = next }
             stats.reload(succeeded: true)
+            stats.configure(next)
+            logControl.apply(config.server)
             for warning in next.tls.warnings { logger.warning("tls: \(warning)") }
             logger.info(
                 "reloaded configuration", metadata: ["generation": "\(next.generation)", "file": "\(configPath)"])
@@ -194,7 +209,7 @@ public final class Server: Sendable {
 /// The sessions of one shard, touched on that shard's queue only.
 final class ShardSessions: @unchecked Sendable {
     let shard: EventShard
-    private var sessions: [ObjectIdentifier: Session] = [:]
+    private(set) var sessions: [ObjectIdentifier: Session] = [:]
 
     init(shard: EventShard) { self.shard = shard }
 

@@ -7,6 +7,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         generation += 1
         let attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
         log.user = attempt.routingKey
+        log.mechanism = attempt.mechanism.rawValue
         // Further client input waits in the kernel while the login runs: it is bounded there.
         hold(.login)
         phase = .routing(attempt)
@@ -39,14 +40,15 @@ extension Session: BackendDiallerDelegate, RelayOwner {
                 metadata: ["session": "\(id)", "user": "\(attempt.routingKey)", "error": "\(error)"])
             finishLogin(
                 DialFailure(
-                    outcome: .unavailable(reason: "User directory unavailable."), result: "unavailable", reason: nil,
+                    outcome: .unavailable(reason: "User directory unavailable."), result: .unavailable, reason: nil,
                     label: nil))
         case .success(nil):
             logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(attempt.routingKey)"])
-            finishLogin(DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil))
+            finishLogin(DialFailure(outcome: .unknownUser, result: .unknownUser, reason: nil, label: nil))
         case .success(let route?):
             log.route = route.reason
             attempt.routed(route)
+            log.backendUser = attempt.backendUser ?? attempt.routingKey
             let dialler = BackendDialler(attempt: attempt, context: context, sessionID: id)
             dialler.delegate = self
             phase = .dialling(dialler)
@@ -58,6 +60,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
     func finishLogin(_ failure: DialFailure) {
         context.stats.login(result: failure.result)
         if let label = failure.label { log.backend = label }
+        if let attempt = currentAttempt { loginFailed(failure, attempt: attempt) }
         if let reason = failure.reason, !reason.isEmpty {
             logger.warning(
                 "backend unavailable",
@@ -82,10 +85,11 @@ extension Session: BackendDiallerDelegate, RelayOwner {
             backend.connection.close()
             return
         }
-        context.stats.login(result: "ok")
+        context.stats.login(result: .ok)
         absorbBytes(of: dialler)
         log.backend = backend.label
         log.backendTLS = backend.tlsInfo
+        loginSucceeded(backend, attempt: dialler.attempt)
         phase = .loggedIn(backend)
         perform(frontEnd.loginFinished(.success(text: backend.text)))
     }
@@ -97,8 +101,6 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         relay.owner = self
         holds = []
         phase = .relaying(relay)
-        logger.debug(
-            "logged in", metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "backend": "\(backend.label)"])
         relay.start(pipelined: pipelined, leftover: backend.leftover)
     }
 

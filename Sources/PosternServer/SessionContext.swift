@@ -13,10 +13,16 @@ struct SessionContext: Sendable {
     /// Resolves backend names and opens backend connections.
     let dialler: any Dialler
     let clock: any SessionClock
+    /// The metric handles of the configuration the session was accepted under, and of its listener.
+    let metrics: MetricTable
+    let listenerMetrics: ListenerMetrics
+    /// The server's drained backends and connect records; nil in tests that do not look at them.
+    let backends: BackendRegistry?
 
     init(
         shard: EventShard, runtime: Runtime, listener: ListenerConfig, stats: Stats, logger: Logger,
-        dialler: (any Dialler)? = nil, clock: any SessionClock = MonotonicClock()
+        dialler: (any Dialler)? = nil, clock: any SessionClock = MonotonicClock(), backends: BackendRegistry? = nil,
+        metrics: MetricTable? = nil
     ) {
         self.shard = shard
         self.runtime = runtime
@@ -25,6 +31,10 @@ struct SessionContext: Sendable {
         self.logger = logger
         self.dialler = dialler ?? runtime.dialler
         self.clock = clock
+        self.backends = backends
+        let table = metrics ?? stats.table
+        self.metrics = table
+        self.listenerMetrics = table.listener(listener.name)
     }
 
     var limits: Limits { runtime.config.limits }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PosternConfig
+import PosternLog
 import PosternMap
 import PosternProcess
 import PosternServer
@@ -42,16 +43,16 @@ struct Run: ParsableCommand {
         // A peer that closes while we write must not kill the process (exit 141).
         signal(SIGPIPE, SIG_IGN)
         let config = try options.load()
-        let level = Logger.Level(rawValue: config.server.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        // One shared setting for every logger: a reload changes level and format at once.
+        let control = LogControl(
+            priorityPrefix: FileDescriptorLogSink.isJournalStream(
+                fileDescriptor: STDERR_FILENO, environment: ProcessInfo.processInfo.environment))
+        control.apply(config.server)
+        LoggingSystem.bootstrap(PosternLogHandler.factory(control: control))
         let logger = Logger(label: "postern")
         let server: Server
         do {
-            server = try Server(config: config, logger: logger)
+            server = try Server(config: config, logger: logger, logControl: control)
             try server.start()
         } catch {
             logger.critical("cannot start: \(error)")

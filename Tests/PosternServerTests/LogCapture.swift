@@ -1,4 +1,5 @@
 import Logging
+import PosternLog
 import Synchronization
 
 /// Keeps every log line of a test's sessions: message, level and metadata.
@@ -43,7 +44,13 @@ struct CaptureHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).mapValues { "\($0)" }
+        var fields = (event.metadata ?? [:]).mapValues { "\($0)" }
+        // A line logged as a `LogFieldList` is kept as its fields (and their order checked by the tests).
+        if case .stringConvertible(let value)? = event.metadata?[LogFieldList.metadataKey],
+            let list = value as? LogFieldList
+        {
+            fields = Dictionary(list.fields.map { ($0.key, "\($0.value)") }) { first, _ in first }
+        }
         capture.append(LogCapture.Line(level: event.level, message: "\(event.message)", metadata: fields))
     }
 }
