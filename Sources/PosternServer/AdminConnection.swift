@@ -21,6 +21,8 @@ final class AdminConnection: ConnectionDelegate, ShardTickable, @unchecked Senda
     private let deadline = EventShard.now() + AdminConnection.deadline * 1_000_000_000
     private var phase = Phase.reading(AdminHTTPRequestParser())
     private var sentContinue = false
+    /// The request's path, once it was read (for the debug line).
+    private var path = "-"
 
     init(endpoint: Endpoint, service: AdminService, onEnd: @escaping () -> Void) {
         self.endpoint = endpoint
@@ -54,6 +56,7 @@ final class AdminConnection: ConnectionDelegate, ShardTickable, @unchecked Senda
                 self.endpoint.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
             }
         case .complete(let request):
+            path = request.path
             phase = .answering(request.method)
             endpoint.pauseReading()
             let shard = self.endpoint.shard
@@ -67,6 +70,12 @@ final class AdminConnection: ConnectionDelegate, ShardTickable, @unchecked Senda
         if case .done = phase { return }
         phase = .done
         endpoint.write(response.serialized(for: method))
+        service.server.logger.debug(
+            "admin request",
+            metadata: [
+                "client": "\(endpoint.peerAddress?.description ?? "?")", "method": "\(method?.rawValue ?? "-")",
+                "path": "\(path)", "status": "\(response.status.code)",
+            ])
         finish()
     }
 

@@ -31,7 +31,7 @@ struct BackendReport: Sendable, Equatable, Encodable {
         records.keys.forEach(note)
         drained.forEach(note)
         var counts: [String: Int] = [:]
-        for session in sessions {
+        for session in sessions where session.state != "login" {
             guard let backend = session.backend else { continue }
             note(backend)
             counts[backend.lowercased(), default: 0] += 1

@@ -14,7 +14,7 @@ public final class Server: Sendable {
     /// Drained backends and connect records, kept across reloads (the admin API's `/backends`).
     public let backends = BackendRegistry()
     private let loop: EventLoop
-    private let logger: Logger
+    let logger: Logger
     private let configPath: String
     private let runtime: Mutex<Runtime>
     let listeners = Mutex<[Listener]>([])

@@ -17,9 +17,11 @@ extension Session {
         switch phase {
         case .dialling(let dialler):
             backend = dialler.currentLabel ?? backend
+            state = "connecting"
         case .loggedIn(let loggedIn):
             backendIn += loggedIn.connection.bytesIn
             backendOut += loggedIn.connection.bytesOut
+            state = "connecting"
         case .relaying(let relay):
             backendIn += relay.backend.bytesIn
             backendOut += relay.backend.bytesOut

@@ -23,7 +23,7 @@ struct SessionSnapshot: Sendable, Equatable, Encodable {
     let proto: String
     /// `host:port` of the backend (tried now or relayed to); nil before one was chosen.
     let backend: String?
-    /// `login` before the relay, `relayed` after.
+    /// `login` (the login dialogue), `connecting` (a backend is dialled for a login), `relayed`.
     let state: String
     /// When the connection was accepted (wall clock).
     let started: Date
