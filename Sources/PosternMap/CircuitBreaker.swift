@@ -72,6 +72,11 @@ public final class CircuitBreaker: Sendable {
         public var failures: Int
         /// Seconds until it may be tried again while open; nil while closed.
         public var retryIn: Double?
+
+        public init(failures: Int, retryIn: Double?) {
+            self.failures = failures
+            self.retryIn = retryIn
+        }
     }
 
     /// Every backend with a failure since its last success.

@@ -21,6 +21,8 @@ final class SessionHarness {
     let dialler = FakeDialler()
     let client = FakeConnection(peer: address("192.0.2.7", 50000))
     let logs = LogCapture()
+    let stats = Stats()
+    let backends = BackendRegistry()
     let runtime: Runtime
     let listener: ListenerConfig
     private(set) var session: Session!
@@ -52,10 +54,11 @@ final class SessionHarness {
             sourcePath: "/test/postern.yaml", server: ServerSettings(), listeners: [listener], tls: serverTLS,
             backendTLS: BackendTLSConfig(), map: mapConfig, limits: limits)
         runtime = try Runtime(config: config, generation: 1, map: map, dialler: dialler)
+        stats.configure(runtime)
         shard.queue.setSpecific(key: SessionHarness.onShard, value: true)
         let context = SessionContext(
-            shard: shard, runtime: runtime, listener: listener, stats: Stats(), logger: logs.logger(),
-            dialler: dialler, clock: clock)
+            shard: shard, runtime: runtime, listener: listener, stats: stats, logger: logs.logger(),
+            dialler: dialler, clock: clock, backends: backends)
         session = Session(
             id: "t1", client: client, clientAddress: "192.0.2.7:50000", context: context, frontEnd: frontEnd,
             onEnd: { [weak self] _ in self?.ended += 1 })
