@@ -43,7 +43,6 @@ extension Session: BackendDiallerDelegate, RelayOwner {
                     outcome: .unavailable(reason: "User directory unavailable."), result: .unavailable, reason: nil,
                     label: nil))
         case .success(nil):
-            logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(attempt.routingKey)"])
             finishLogin(DialFailure(outcome: .unknownUser, result: .unknownUser, reason: nil, label: nil))
         case .success(let route?):
             log.route = route.reason

@@ -5,13 +5,13 @@ import XCTest
 
 /// Paths, methods and parameters of the admin API.
 final class AdminRouterTests: XCTestCase {
+    private struct Incomplete: Error {}
+
     private func request(_ method: AdminHTTPMethod, _ target: String, body: String = "") throws -> AdminHTTPRequest {
         var parser = AdminHTTPRequestParser()
         let head =
             "\(method.rawValue) \(target) HTTP/1.1\r\nHost: admin\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
-        guard case .complete(let request) = try parser.feed(Array(head.utf8)) else {
-            throw XCTSkip("incomplete request")
-        }
+        guard case .complete(let request) = try parser.feed(Array(head.utf8)) else { throw Incomplete() }
         return request
     }
 
