@@ -48,11 +48,22 @@ enum MetricCatalog {
         name: "postern_map_cache_evictions_total", help: "Entries dropped to keep the map cache within its size.")
     static let ldapRequests = Family(name: "postern_ldap_requests_total", help: "LDAP searches, by result.")
 
-    /// The counters other modules count through `MapMetricsSink`, by name.
-    static let sinkCounters: [String: Family] = Dictionary(
-        uniqueKeysWithValues: [mapCache, mapCacheEvictions, ldapRequests, backendBreakerOpened, backendSkipped].map {
-            ($0.name, $0)
-        })
+    static let loginsDelayed = Family(
+        name: "postern_logins_delayed_total", help: "Logins that waited for the failed-login delay before routing.")
+    static let proxyRefused = Family(
+        name: "postern_proxy_refused_total", help: "Connections a PROXY-protocol listener refused, by reason.")
+
+    /// Every family, so that a name counted through `MapMetricsSink` gets the help text it is registered with
+    /// everywhere else (two help texts for one name stop the process).
+    static let all: [Family] = [
+        sessionsActive, sessionsTotal, sessionOutcomes, logins, loginDuration, clientBytes, relayedBytes, reloads,
+        openFDs, buildInfo, configGeneration, lastReloadSuccess, certificateExpiry, tlsHandshakeFailures,
+        connectionsRefused, backendConnectDuration, backendBreakerOpened, backendSkipped, mapLookupDuration,
+        mapCache, mapCacheEvictions, ldapRequests, loginsDelayed, proxyRefused,
+    ]
+
+    /// The family called `name`, by name.
+    static let byName: [String: Family] = Dictionary(all.map { ($0.name, $0) }) { first, _ in first }
 
     /// Buckets of the login histogram: a cached map and a near backend take milliseconds, a directory or a
     /// far backend up to seconds.

@@ -111,7 +111,7 @@ public final class Server: Sendable {
         let registry = sessions[shard.index]
         let metrics = stats.table
         if stats.activeSessions >= runtime.config.limits.maxSessions {
-            metrics.listener(listenerName).refusedConnection(.maxSessions)
+            metrics.listener(listenerName).refusedConnection(.maxConnections)
             logger.warning(
                 "session limit reached; refusing connection", metadata: ["client": "\(peer?.description ?? "?")"])
             let message = Runtime.refusal(for: listenerConfig.proto)

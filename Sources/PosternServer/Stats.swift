@@ -130,7 +130,7 @@ public final class Stats: Sendable {
             return counter.increment()
         }
         let key = ([name] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1}")
-        let family = MetricCatalog.sinkCounters[name] ?? MetricCatalog.Family(name: name, help: "Counted by the map.")
+        let family = MetricCatalog.byName[name] ?? MetricCatalog.Family(name: name, help: "Counted by \(name).")
         otherSinkCounters.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = registry.counter(family, dimensions)

@@ -93,5 +93,13 @@ final class MetricLabelTests: XCTestCase {
         XCTAssertEqual(stats.value(of: #"postern_map_lookup_duration_seconds_count{source="ldap"}"#), 1)
         XCTAssertEqual(stats.value(of: #"postern_map_lookup_duration_seconds_bucket{source="ldap",le="0.005"}"#), 1)
         XCTAssertEqual(stats.value(of: #"postern_map_lookup_duration_seconds_bucket{source="ldap",le="0.0025"}"#), 0)
+        // A family counted both ways (a table handle and the sink) is one series with one help text.
+        sink.count("postern_connections_refused_total", [("listener", "imap"), ("reason", "max_connections")])
+        stats.table.listener("imap").refusedConnection(.maxConnections)
+        XCTAssertEqual(
+            stats.value(of: #"postern_connections_refused_total{listener="imap",reason="max_connections"}"#), 2)
+        sink.count("postern_logins_delayed_total", [("listener", "imap")])
+        let text = String(decoding: stats.render(), as: UTF8.self)
+        XCTAssertTrue(text.contains("# HELP postern_logins_delayed_total Logins that waited"), text)
     }
 }

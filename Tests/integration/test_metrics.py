@@ -48,7 +48,7 @@ def test_label_values_from_the_config_are_exported_at_zero(postern, backends, pk
             assert f'postern_login_duration_seconds_count{{listener="{listener}",result="{result}"}}' in m
         for reason in ("protocol_version", "no_shared_cipher", "unknown_ca", "bad_certificate", "not_tls", "other"):
             assert m[f'postern_tls_handshake_failures_total{{listener="{listener}",reason="{reason}"}}'] == 0
-        for reason in ("max_sessions", "draining"):
+        for reason in ("max_connections", "draining"):
             assert m[f'postern_connections_refused_total{{listener="{listener}",reason="{reason}"}}'] == 0
     # The backends the map file names (A and B, each on the listeners' backend port, and the dead one),
     # and "other" for everything else.
