@@ -27,6 +27,8 @@ final class MeasuredMapSource: UserMap, Sendable {
     let listedServers: Set<BackendAddress>
     private let metrics: MapMetricsSink
     private let failure = Mutex<(message: String, at: Double)?>(nil)
+    /// Whether `failure` holds one: a success takes the lock only to clear it.
+    private let hasFailure = Atomic<Bool>(false)
 
     init(_ source: any UserMap, kind: String, name: String, metrics: MapMetricsSink) {
         self.source = source
@@ -55,8 +57,10 @@ final class MeasuredMapSource: UserMap, Sendable {
             let text = "\(error)"
             let now = Date().timeIntervalSince1970
             failure.withLock { $0 = (text, now) }
-        } else {
+            hasFailure.store(true, ordering: .relaxed)
+        } else if hasFailure.load(ordering: .relaxed) {
             failure.withLock { $0 = nil }
+            hasFailure.store(false, ordering: .relaxed)
         }
     }
 
