@@ -110,7 +110,7 @@ let package = Package(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
-                "PosternGuard", "PosternLog", "PosternProcess",
+                "PosternGuard", "PosternAdmin", "PosternLog", "PosternProcess",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -148,7 +148,7 @@ let package = Package(
             name: "PosternServerTests",
             dependencies: [
                 "PosternServer", "PosternIO", "PosternProtocol", "PosternConfig", "PosternMap", "PosternTLS",
-                .product(name: "Logging", package: "swift-log"),
+                "PosternAdmin", "PosternLog", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

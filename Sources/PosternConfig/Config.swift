@@ -38,8 +38,11 @@ public struct PosternConfig: Sendable, Equatable {
 public struct ServerSettings: Sendable, Equatable {
     /// Number of serial event-loop queues; 0 means one per core.
     public var workers: Int = 0
-    /// Where the HTTP admin endpoint (`/health`, `/metrics`) listens; nil disables it.
+    /// Where the HTTP admin API (`/healthz`, `/readyz`, `/metrics`, `/sessions`, ...) listens; nil disables it.
     public var adminListen: SocketAddressSpec? = nil
+    /// The file holding the admin API's bearer token (absolute); nil: the protected endpoints answer only
+    /// when the admin API listens on a loopback address.
+    public var adminTokenFile: String? = nil
     /// Log level name: trace, debug, info, notice, warning, error, critical.
     public var logLevel: String = "info"
     /// Where the pid file goes (absolute); nil: none. `postern reload` finds the server through it.
@@ -48,7 +51,19 @@ public struct ServerSettings: Sendable, Equatable {
     public var user: String? = nil
     /// The group (name or id) to run as; nil: the user's primary group (or stay, without `user`).
     public var group: String? = nil
+    /// The shape of log lines (`log_format`).
+    public var logFormat: LogFormatName = .logfmt
     public init() {}
+}
+
+/// `server.log_format`: how log lines are written.
+public enum LogFormatName: String, Sendable, Equatable, CaseIterable {
+    /// `TS LEVEL message key=value ...`, for people.
+    case text
+    /// `ts=TS level=LEVEL msg=MESSAGE key=value ...`, every value quoted when it needs it.
+    case logfmt
+    /// One JSON object per line.
+    case json
 }
 
 /// A host and port as written in the config: `127.0.0.1:1143`, `[::1]:1143`, `mail.example:143`.

@@ -3,7 +3,8 @@ import Yams
 
 /// The `server` and `limits` blocks of the schema.
 extension SchemaWalker {
-    static let serverKeys = ["workers", "admin_listen", "log_level"] + processServerKeys
+    static let serverKeys =
+        ["workers", "admin_listen", "admin_token_file", "log_level", "log_format"] + processServerKeys
     static let limitKeys =
         [
             "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
@@ -41,6 +42,14 @@ extension SchemaWalker {
             settings.logLevel = level
         }
         readProcessKeys(reader, into: &settings)
+        if let value = reader.optional("log_format"),
+            let format = collector.choice(value, reader.path("log_format"), as: LogFormatName.self)
+        {
+            settings.logFormat = format
+        }
+        if let value = reader.optional("admin_token_file") {
+            settings.adminTokenFile = existingFile(value, path: reader.path("admin_token_file"))
+        }
         return (settings, adminNode)
     }
 

@@ -92,7 +92,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
         do {
             if try engine.handshake() { shard.queue.async { self.tlsHandshakeFinished() } }
         } catch {
-            fail(IOError(.tlsHandshake, error.message))
+            fail(IOError(.tlsHandshake, error.message, tlsReason: error.reason))
             return
         }
         flushTLS()
@@ -102,8 +102,8 @@ public final class Endpoint: Connection, @unchecked Sendable {
         do {
             startTLS(try TLSEngine(context: context, serverName: serverName))
         } catch {
-            let message = error.message
-            shard.queue.async { self.fail(IOError(.tlsHandshake, message)) }
+            let failure = IOError(.tlsHandshake, error.message, tlsReason: error.reason)
+            shard.queue.async { self.fail(failure) }
         }
     }
 
@@ -233,7 +233,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
         } catch {
             // The alert OpenSSL queued goes out even over the cap: the TLS error is what to report.
             flushTLS(enforcingCap: false)
-            fail(IOError(tls.handshakeComplete ? .tls : .tlsHandshake, error.message))
+            fail(IOError(tls.handshakeComplete ? .tls : .tlsHandshake, error.message, tlsReason: error.reason))
         }
     }
 

@@ -31,11 +31,14 @@ public struct IOError: Error, Sendable, Equatable, CustomStringConvertible {
     public var code: Int32
     /// Human-readable text (errno's text, OpenSSL's reason).
     public var message: String
+    /// For TLS failures: OpenSSL's reason (`TLSError.reason`, e.g. `no shared cipher`), when it gave one.
+    public var tlsReason: String?
 
-    public init(_ kind: Kind, _ message: String, code: Int32 = 0) {
+    public init(_ kind: Kind, _ message: String, code: Int32 = 0, tlsReason: String? = nil) {
         self.kind = kind
         self.message = message
         self.code = code
+        self.tlsReason = tlsReason
     }
 
     /// An error of unknown class (kept for call sites that only have a text).

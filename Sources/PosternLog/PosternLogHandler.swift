@@ -48,8 +48,16 @@ public struct PosternLogHandler: LogHandler {
     }
 
     /// Writes the line: `ts`, `level`, `msg`, then the logger's metadata, the provider's and the record's
-    /// (a later one wins for the same key), sorted by key; the record's error, if any, as `error`.
+    /// (a later one wins for the same key), sorted by key; the record's error, if any, as `error`. A record
+    /// whose only metadata is a `LogFieldList` gives its fields without a dictionary.
     public func log(event: LogEvent) {
+        if metadataProvider == nil, event.error == nil, let metadata = event.metadata, metadata.count == 1,
+            case .stringConvertible(let value)? = metadata[LogFieldList.metadataKey], let list = value as? LogFieldList
+        {
+            let listed = list.sortedFields
+            write(event, fields: sortedMetadata.isEmpty ? listed : Self.merge(sortedMetadata, listed))
+            return
+        }
         var extra: Logger.Metadata = metadataProvider?.get() ?? [:]
         if let recordMetadata = event.metadata {
             if extra.isEmpty {
@@ -62,6 +70,10 @@ public struct PosternLogHandler: LogHandler {
             extra["error"] = .string(String(describing: error))
         }
         let fields = extra.isEmpty ? sortedMetadata : Self.merge(sortedMetadata, Self.sorted(extra))
+        write(event, fields: fields)
+    }
+
+    private func write(_ event: LogEvent, fields: [LogLineEncoder.Field]) {
         let now = clock.now()
         let line = LogLineEncoder.encode(
             format: control.format, priorityPrefix: control.priorityPrefix, seconds: now.seconds,

@@ -66,6 +66,30 @@ public final class CircuitBreaker: Sendable {
         _ = state.withLock { $0.removeValue(forKey: backend) }
     }
 
+    /// What the breaker holds about one backend, for the admin API.
+    public struct State: Sendable, Equatable {
+        /// Connect failures since its last success.
+        public var failures: Int
+        /// Seconds until it may be tried again while open; nil while closed.
+        public var retryIn: Double?
+
+        public init(failures: Int, retryIn: Double?) {
+            self.failures = failures
+            self.retryIn = retryIn
+        }
+    }
+
+    /// Every backend with a failure since its last success.
+    public func states() -> [String: State] {
+        let now = clock.now()
+        return state.withLock { state in
+            state.mapValues { entry in
+                let open = entry.openUntil.flatMap { $0 > now ? $0 - now : nil }
+                return State(failures: entry.failures, retryIn: backoff > 0 ? open : nil)
+            }
+        }
+    }
+
     /// Whether a candidate should be skipped: its breaker is open and some later candidate's is not.
     public func shouldSkip(_ backend: String, remaining others: [String]) -> Bool {
         guard case .open = verdict(backend) else { return false }

@@ -19,8 +19,14 @@ public struct SystemClock: MapClock {
 /// Where the map reports counters (`postern_map_*_total`); the server wires it to its metrics.
 public struct MapMetricsSink: Sendable {
     public var count: @Sendable (_ label: String, _ dimensions: [(String, String)]) -> Void
-    public init(count: @escaping @Sendable (_ label: String, _ dimensions: [(String, String)]) -> Void) {
+    /// How long one map source (`file`, `regex`, `ldap`) took to answer a lookup.
+    public var lookupDuration: @Sendable (_ source: String, _ seconds: Double) -> Void
+    public init(
+        count: @escaping @Sendable (_ label: String, _ dimensions: [(String, String)]) -> Void,
+        lookupDuration: @escaping @Sendable (_ source: String, _ seconds: Double) -> Void = { _, _ in }
+    ) {
         self.count = count
+        self.lookupDuration = lookupDuration
     }
     /// Drops everything.
     public static let none = MapMetricsSink { _, _ in }

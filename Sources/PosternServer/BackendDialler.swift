@@ -32,6 +32,8 @@ final class BackendDialler: @unchecked Sendable {
     private(set) var currentLabel: String?
     /// What every backend is told about the client (PROXY header, forwarded client).
     var outbound = BackendOutbound()
+    /// When the current address's connect began (session clock), for `postern_backend_connect_duration_seconds`.
+    private var connectStartedAt: UInt64 = 0
 
     init(attempt: LoginAttempt, context: SessionContext, sessionID: String) {
         self.attempt = attempt
@@ -44,8 +46,13 @@ final class BackendDialler: @unchecked Sendable {
     /// True while the client's credentials live here (in the attempt or in a back-end login machine).
     var holdsCredentials: Bool { attempt.holdsCredentials || step.holdsMachine }
 
-    /// Tries the first candidate.
+    /// Tries the first candidate (drained backends go behind the others).
     func start() {
+        if let drained = context.backends?.drained, !drained.isEmpty {
+            context.runtime.deferDrainedBackends(
+                &attempt.candidatesLeft, drained: drained, defaultPort: context.listener.backend.port,
+                session: sessionID, logger: context.logger)
+        }
         nextCandidate()
     }
 
@@ -124,6 +131,7 @@ final class BackendDialler: @unchecked Sendable {
             }
             connection.maxQueuedBytes = context.limits.maxQueuedBytes
             connection.delegate = self
+            connectStartedAt = context.clock.now()
             enter(.connecting(candidate, connection, addressesLeft: left, deadline: nextDeadline))
             connection.start()
             return
@@ -149,6 +157,7 @@ final class BackendDialler: @unchecked Sendable {
         abandon()
         lastFailure = reason
         context.runtime.recordConnectFailure(candidate.label, session: sessionID, logger: context.logger)
+        context.backends?.recordFailure(candidate.label, error: reason)
         nextCandidate()
     }
 
@@ -195,6 +204,7 @@ final class BackendDialler: @unchecked Sendable {
 
     /// The connection is up: a back-end login machine with the attempt's credentials waits for the greeting.
     func connected(_ candidate: BackendCandidate, _ connection: any Connection) {
+        context.metrics.backend(candidate.label).connected(nanoseconds: context.clock.now() &- connectStartedAt)
         guard let credentials = attempt.backendCredentials else {
             finish(.unavailable(reason: "credentials already released", label: candidate.label))
             return
@@ -221,6 +231,7 @@ final class BackendDialler: @unchecked Sendable {
             }
             if !actions.contains(where: { if case .failed = $0 { return true } else { return false } }) {
                 context.runtime.recordConnectSuccess(candidate.label)
+                context.backends?.recordSuccess(candidate.label)
             }
             enter(.loggingIn(candidate, connection, machine, deadline: nextDeadline))
             perform(actions)

@@ -7,7 +7,7 @@ struct DialFailure {
 
     let outcome: LoginOutcome
     /// `unavailable`, `rejected`, `unknown-user`.
-    let result: String
+    let result: LoginResult
     /// The last connection or TLS error, if any (logged, never shown to the client).
     let reason: String?
     /// The backend tried last.
@@ -15,17 +15,17 @@ struct DialFailure {
 
     /// No candidate could be used.
     static func unavailable(reason: String?, label: String?) -> DialFailure {
-        DialFailure(outcome: .unavailable(reason: unavailableText), result: "unavailable", reason: reason, label: label)
+        DialFailure(outcome: .unavailable(reason: unavailableText), result: .unavailable, reason: reason, label: label)
     }
 
     /// The back-end login machine ended the login (refused credentials, missing STARTTLS, protocol error).
     static func login(_ outcome: LoginOutcome, label: String?) -> DialFailure {
-        let result: String
+        let result: LoginResult
         switch outcome {
-        case .success: result = "ok"
-        case .rejected: result = "rejected"
-        case .unavailable: result = "unavailable"
-        case .unknownUser: result = "unknown-user"
+        case .success: result = .ok
+        case .rejected: result = .rejected
+        case .unavailable: result = .unavailable
+        case .unknownUser: result = .unknownUser
         }
         return DialFailure(outcome: outcome, result: result, reason: nil, label: label)
     }

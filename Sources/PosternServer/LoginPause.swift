@@ -7,8 +7,8 @@ struct LoginPause {
     enum Stage {
         /// The client's request waits to be routed (it holds the credentials).
         case beforeRouting(LoginRequest)
-        /// The answer waits.
-        case answer(DialFailure)
+        /// The answer waits; the attempt (its credentials released) is kept for the `login failed` line.
+        case answer(DialFailure, LoginAttempt)
     }
 
     /// The attempt's number: a timer for an older attempt does nothing.

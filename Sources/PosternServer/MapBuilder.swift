@@ -7,10 +7,25 @@ import PosternMap
 enum MapBuilder {
     static func build(
         _ config: MapConfig, metrics: MapMetricsSink = .none, clock: any MapClock = SystemClock(),
-        refusals: MapRefusalSink = .none, loadedFile: (FileMap) -> Void = { _ in }
+        refusals: MapRefusalSink = .none
     ) throws(RuntimeError) -> MapDirector {
+        try buildMeasured(config, metrics: metrics, clock: clock, refusals: refusals).map
+    }
+
+    /// The map, and its sources each wrapped in a `MeasuredMapSource` (timed; health for `/readyz`).
+    static func buildMeasured(
+        _ config: MapConfig, metrics: MapMetricsSink = .none, clock: any MapClock = SystemClock(),
+        refusals: MapRefusalSink = .none
+    ) throws(RuntimeError) -> (map: MapDirector, sources: [MeasuredMapSource]) {
+        var measured: [MeasuredMapSource] = []
         var sources: [any UserMap] = []
         var names: [String] = []
+        func add(_ source: any UserMap, kind: String, name: String) {
+            let wrapped = MeasuredMapSource(source, kind: kind, name: name, metrics: metrics)
+            measured.append(wrapped)
+            sources.append(wrapped)
+            names.append(name)
+        }
         for kind in config.order {
             switch kind {
             case .file:
@@ -21,18 +36,17 @@ enum MapBuilder {
                     } catch {
                         throw RuntimeError("map.file: \(error)")
                     }
-                    loadedFile(file)
-                    sources.append(file)
-                    names.append("file \(path)")
+                    add(file, kind: "file", name: "file \(path)")
                 }
             case .regex:
                 for path in config.regexFiles {
                     do {
-                        sources.append(try RegexMap(path: path, matchOrder: config.regexMatch, refusals: refusals))
+                        add(
+                            try RegexMap(path: path, matchOrder: config.regexMatch, refusals: refusals), kind: "regex",
+                            name: "regex \(path) (\(config.regexMatch.rawValue) match wins)")
                     } catch {
                         throw RuntimeError("map.regex: \(error)")
                     }
-                    names.append("regex \(path) (\(config.regexMatch.rawValue) match wins)")
                 }
             case .ldap:
                 guard let ldap = config.ldap else { continue }
@@ -42,8 +56,9 @@ enum MapBuilder {
                 } catch {
                     throw RuntimeError(error.message)
                 }
-                sources.append(LDAPMap(settings: settings, metrics: metrics, clock: clock))
-                names.append("ldap \(ldap.uris.joined(separator: " "))")
+                add(
+                    LDAPMap(settings: settings, metrics: metrics, clock: clock), kind: "ldap",
+                    name: "ldap \(ldap.uris.joined(separator: " "))")
             }
         }
         var chain: any UserMap = ChainedMap(sources: sources, defaultServers: [])
@@ -69,8 +84,9 @@ enum MapBuilder {
             defaults.append(address)
         }
         let placement = defaults.isEmpty ? nil : makePlacement(config.hashing, servers: defaults)
-        return MapDirector(
+        let map = MapDirector(
             policy: UsernamePolicy(config.username), sources: chain, sourceNames: names, placement: placement,
             hashingName: config.hashing.rawValue, allowedBackends: config.allowedBackends, refusals: refusals)
+        return (map, measured)
     }
 }

@@ -7,11 +7,8 @@ import PosternMap
 struct NamedBackends: Sendable {
     private let anyPort: Set<String>
     private let exact: Set<String>
-    /// The servers the map files named (kept so a reload that takes the map over keeps them).
-    let fileServers: Set<BackendAddress>
 
     init(config: PosternConfig, fileServers: Set<BackendAddress>) {
-        self.fileServers = fileServers
         var named: [(String, Int?)] = config.backends.map { ($0.host, $0.port) }
         named += config.map.defaultServers.compactMap(BackendAddress.parse).map { ($0.host, $0.port) }
         named += fileServers.map { ($0.host, $0.port) }

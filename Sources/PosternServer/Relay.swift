@@ -28,6 +28,7 @@ final class Relay: ConnectionDelegate {
     private let bufferSize: Int
     private let idleTimeout: UInt64
     private let clock: any SessionClock
+    private let relayed: RelayedBytes
     private(set) var state: State = .splicing(clientDone: false)
     private(set) var lastActivity: UInt64
     /// Where the backend-to-client stream stands (fed with every byte the client is sent).
@@ -39,6 +40,7 @@ final class Relay: ConnectionDelegate {
         self.bufferSize = context.limits.bufferSize
         self.idleTimeout = .nanoseconds(context.limits.idleTimeout)
         self.clock = context.clock
+        self.relayed = context.stats.relayed
         self.lastActivity = context.clock.now()
         self.tracker = ResponseBoundaryTracker(dialect: Runtime.dialect(context.listener.proto))
     }
@@ -50,6 +52,7 @@ final class Relay: ConnectionDelegate {
         backend.delegate = self
         if !pipelined.isEmpty {
             tracker.clientSent(pipelined)
+            relayed.clientToBackend.increment(by: Int64(pipelined.count))
             backend.write(pipelined)
         }
         if !leftover.isEmpty, state != .ended { forwardToClient(leftover) }
@@ -101,6 +104,7 @@ final class Relay: ConnectionDelegate {
     /// Writes backend bytes to the client; with a farewell pending, only up to the first boundary in them,
     /// then the farewell.
     private func forwardToClient(_ bytes: UnsafeRawBufferPointer) {
+        relayed.backendToClient.increment(by: Int64(bytes.count))
         guard case .farewellPending(let farewell, _) = state else {
             tracker.serverSent(bytes)
             client.write(bytes)
@@ -158,6 +162,7 @@ final class Relay: ConnectionDelegate {
         lastActivity = clock.now()
         if connection === client {
             tracker.clientSent(bytes)
+            relayed.clientToBackend.increment(by: Int64(bytes.count))
             backend.write(bytes)
             if state != .ended { balanceClient() }
         } else if connection === backend {

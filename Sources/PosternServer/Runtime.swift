@@ -1,3 +1,4 @@
+import PosternAdmin
 import PosternConfig
 import PosternIO
 import PosternMap
@@ -27,6 +28,10 @@ public final class Runtime: Sendable {
     public let mapReused: Bool
     /// True when the breaker (and what it knows of the backends) was taken over from the runtime before.
     public let breakerReused: Bool
+    /// The map's sources, timed and watched (empty when the map was given): what `/readyz` checks.
+    let mapSources: [MeasuredMapSource]
+    /// The admin API's bearer token (`server.admin_token_file`), read with the rest of the configuration.
+    let adminToken: AdminToken?
 
     /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
     /// configured map and the system dialler (tests). With `previous` (a reload), its map is taken over when
@@ -38,22 +43,23 @@ public final class Runtime: Sendable {
         self.config = config
         self.generation = generation
         tls = try TLSPolicies(config: config)
-        var fileServers = Set<BackendAddress>()
         let files = MapFilesFingerprint(config.map)
         mapFiles = files
         if let map {
             self.map = map
             mapReused = false
+            mapSources = []
         } else if let previous, previous.config.map == config.map, previous.mapFiles == files {
             self.map = previous.map
-            fileServers = previous.namedBackends.fileServers
+            mapSources = previous.mapSources
             mapReused = true
         } else {
-            self.map = try MapBuilder.build(
-                config.map, metrics: mapMetrics, loadedFile: { fileServers.formUnion($0.servers) })
+            (self.map, mapSources) = try MapBuilder.buildMeasured(config.map, metrics: mapMetrics)
             mapReused = false
         }
+        let fileServers = mapSources.reduce(into: Set<BackendAddress>()) { $0.formUnion($1.listedServers) }
         namedBackends = NamedBackends(config: config, fileServers: fileServers)
+        adminToken = try Runtime.readAdminToken(config.server)
         self.dialler = dialler ?? Runtime.systemDialler(keepalive: Runtime.keepalive(config.limits))
         self.mapMetrics = mapMetrics
         if let previous, previous.config.map.breaker == config.map.breaker {
@@ -62,6 +68,16 @@ public final class Runtime: Sendable {
         } else {
             breaker = CircuitBreaker(failures: config.map.breaker.failures, backoff: config.map.breaker.backoff)
             breakerReused = false
+        }
+    }
+
+    /// The token of `server.admin_token_file`, or nil without the key.
+    static func readAdminToken(_ server: ServerSettings) throws(RuntimeError) -> AdminToken? {
+        guard let path = server.adminTokenFile else { return nil }
+        do {
+            return try AdminToken.read(path: path)
+        } catch {
+            throw RuntimeError("server.admin_token_file: \(error)")
         }
     }
 

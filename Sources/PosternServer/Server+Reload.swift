@@ -144,7 +144,8 @@ extension Server {
                 "admin endpoint moved", metadata: ["address": "\(change.config.server.adminListen?.description ?? "-")"]
             )
         }
-        logControl.level = Logger.Level(rawValue: change.config.server.logLevel) ?? .info
+        logControl.apply(change.config.server)
+        stats.configure(change.runtime)
         warnAboutRestartOnlyKeys(old.config.server, change.config.server)
         for warning in change.runtime.tls.warnings { logger.warning("tls: \(warning)") }
         return [

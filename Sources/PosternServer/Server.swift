@@ -33,6 +33,8 @@ public final class Server: Sendable {
     let reporter: LifecycleReporter
     /// The connection limiter and the login throttle: kept across reloads, which only change their limits.
     let guards: SessionGuards
+    /// Drained backends and connect records, kept across reloads (the admin API's `/backends`).
+    public let backends = BackendRegistry()
 
     /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded, or the status
     /// file next to `server.pid_file` cannot be opened. `NOTIFY_SOCKET` in `environment` turns systemd
@@ -49,7 +51,8 @@ public final class Server: Sendable {
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.guards = SessionGuards(limits: config.limits)
         self.serving = Mutex(ServingState(runtime: first, listeners: [:]))
-        logControl.level = Logger.Level(rawValue: config.server.logLevel) ?? .info
+        stats.configure(first)
+        logControl.apply(config.server)
         var notifier: SystemdNotifier?
         do {
             notifier = try SystemdNotifier.fromEnvironment(environment)
@@ -124,6 +127,9 @@ public final class Server: Sendable {
     private func accept(fd: Int32, peer: SocketAddress?, shard: EventShard, binding: Int) {
         let (runtime, found) = serving.withLock { ($0.runtime, $0.listeners[binding]) }
         guard !draining.load(ordering: .relaxed), let listenerConfig = found else {
+            if draining.load(ordering: .relaxed), let name = found?.name {
+                stats.table.listener(name).refusedConnection(.draining)
+            }
             close(fd)
             return
         }
@@ -131,7 +137,8 @@ public final class Server: Sendable {
         let registry = sessions[shard.index]
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
-            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, guards: guards)
+            shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, guards: guards,
+            backends: backends, metrics: stats.table)
         let endpoint = Endpoint(fd: fd, shard: shard)
         let session = Session(
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",

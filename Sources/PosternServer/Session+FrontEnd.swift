@@ -107,7 +107,9 @@ extension Session: ConnectionDelegate {
         guard connection === client, phase.isBeforeRelay else { return }
         let outcome: SessionOutcome
         switch error.kind {
-        case .tlsHandshake: outcome = .tlsHandshakeFailed
+        case .tlsHandshake:
+            outcome = .tlsHandshakeFailed
+            context.listenerMetrics.tlsHandshakeFailed(TLSFailureReason(error))
         case .outputOverflow: outcome = .outputOverflow
         default: outcome = .clientError
         }

@@ -44,7 +44,7 @@ extension Session {
             "login refused", metadata: ["session": "\(id)", "user": "\(user)", "reason": "\(refusal.description)"])
         return DialFailure(
             outcome: .unavailable(reason: "Too many sessions for this user, try again later."),
-            result: "max-sessions-per-user", reason: nil, label: label)
+            result: .maxSessionsPerUser, reason: nil, label: label)
     }
 
     /// True when a client TLS handshake (implicit or after STARTTLS) has run longer than

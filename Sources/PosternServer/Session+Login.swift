@@ -7,6 +7,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         if refusedBeforeRouting(request) { return }
         generation += 1
         log.user = request.credentials.routingKey
+        log.mechanism = request.mechanism.rawValue
         // Further client input waits in the kernel while the login runs: it is bounded there.
         hold(.login)
         admitLogin(request)
@@ -40,23 +41,22 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         }
         switch result {
         case .failure(let error as RouteRefused):
-            routeRefused(error, user: attempt.routingKey, routedAt: attempt.startedAt)
+            routeRefused(error, attempt: attempt)
         case .failure(let error):
             logger.warning(
                 "map lookup failed",
                 metadata: ["session": "\(id)", "user": "\(attempt.routingKey)", "error": "\(error)"])
             finishLogin(
                 DialFailure(
-                    outcome: .unavailable(reason: "User directory unavailable."), result: "unavailable", reason: nil,
+                    outcome: .unavailable(reason: "User directory unavailable."), result: .unavailable, reason: nil,
                     label: nil))
         case .success(nil):
-            logger.info("unknown user", metadata: ["session": "\(id)", "user": "\(attempt.routingKey)"])
             answerWithoutBackend(
-                DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil),
-                routedAt: attempt.startedAt)
+                DialFailure(outcome: .unknownUser, result: .unknownUser, reason: nil, label: nil), attempt: attempt)
         case .success(let route?):
             log.route = route.reason
             attempt.routed(route)
+            log.backendUser = attempt.backendUser ?? attempt.routingKey
             let dialler = BackendDialler(attempt: attempt, context: context, sessionID: id)
             dialler.delegate = self
             dialler.outbound = outbound()
@@ -69,6 +69,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
     func finishLogin(_ failure: DialFailure) {
         context.stats.login(result: failure.result)
         if let label = failure.label { log.backend = label }
+        if let attempt = currentAttempt { loginFailed(failure, attempt: attempt) }
         if let reason = failure.reason, !reason.isEmpty {
             logger.warning(
                 "backend unavailable",
@@ -102,10 +103,11 @@ extension Session: BackendDiallerDelegate, RelayOwner {
             finishLogin(refused)
             return
         }
-        context.stats.login(result: "ok")
+        context.stats.login(result: .ok)
         absorbBytes(of: dialler)
         log.backend = backend.label
         log.backendTLS = backend.tlsInfo
+        loginSucceeded(backend, attempt: dialler.attempt)
         phase = .loggedIn(backend)
         perform(frontEnd.loginFinished(.success(text: backend.text)))
     }
@@ -117,8 +119,6 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         relay.owner = self
         holds = []
         phase = .relaying(relay)
-        logger.debug(
-            "logged in", metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "backend": "\(backend.label)"])
         relay.start(pipelined: pipelined, leftover: backend.leftover)
     }
 

@@ -18,7 +18,7 @@ extension Session {
             logger.info(
                 "login name refused",
                 metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "reason": "\(problem)"])
-            context.stats.login(result: "unknown-user")
+            context.stats.login(result: .unknownUser)
             perform(frontEnd.loginFinished(.unknownUser))
             return true
         }
@@ -26,7 +26,7 @@ extension Session {
             log.user = name
             logger.warning(
                 "login refused: x-proxy-ttl ran out (proxy loop?)", metadata: ["session": "\(id)", "user": "\(name)"])
-            context.stats.login(result: "unavailable")
+            context.stats.login(result: .unavailable)
             perform(frontEnd.loginFinished(.unavailable(reason: "Proxy loop detected.")))
             return true
         }
@@ -69,10 +69,11 @@ extension Session {
     /// A route the map refused (`map.allowed_backends`): answered like an unknown user, logged with the reason.
     /// A route the map refused (`allowed_backends`, an unsafe substitution): answered like an unknown user,
     /// and as late (held like every answer given without a backend).
-    func routeRefused(_ refused: RouteRefused, user: String, routedAt: UInt64) {
+    func routeRefused(_ refused: RouteRefused, attempt: LoginAttempt) {
         logger.warning(
-            "route refused", metadata: ["session": "\(id)", "user": "\(user)", "reason": "\(refused.refusal)"])
+            "route refused",
+            metadata: ["session": "\(id)", "user": "\(attempt.routingKey)", "reason": "\(refused.refusal)"])
         answerWithoutBackend(
-            DialFailure(outcome: .unknownUser, result: "unknown-user", reason: nil, label: nil), routedAt: routedAt)
+            DialFailure(outcome: .unknownUser, result: .unknownUser, reason: nil, label: nil), attempt: attempt)
     }
 }

@@ -25,7 +25,7 @@ extension Session {
         case .header(let header, let rest):
             identity.apply(header)
             // Nothing else is in the log yet: it starts again with the real client.
-            log = SessionLog(id: id, client: identity.logText, listener: listener.name)
+            log = SessionLog(id: id, client: identity.logText, listener: listener.name, proto: listener.proto.rawValue)
             phase = .preauth
             // The limits count the real client, known only now.
             guard admitConnection() else { return }

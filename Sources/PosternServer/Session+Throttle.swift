@@ -28,8 +28,10 @@ extension Session {
         case .refuse(let delay):
             logger.info(
                 "login refused: failure budget spent", metadata: ["session": "\(id)", "user": "\(user)"])
-            let failure = DialFailure(outcome: .unknownUser, result: "throttled", reason: nil, label: nil)
-            pause(.answer(failure), until: context.clock.now() &+ .nanoseconds(delay))
+            let failure = DialFailure(outcome: .unknownUser, result: .throttled, reason: nil, label: nil)
+            var attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
+            attempt.releaseCredentials()
+            pause(.answer(failure, attempt), until: context.clock.now() &+ .nanoseconds(delay))
         }
     }
 
@@ -48,20 +50,22 @@ extension Session {
         guard case .paused(let pause) = phase, pause.generation == asked, now >= pause.until else { return }
         switch pause.stage {
         case .beforeRouting(let request): route(request)
-        case .answer(let failure): finishLogin(failure)
+        case .answer(let failure, _): finishLogin(failure)
         }
     }
 
     /// An answer found without a backend (unknown user, refused route): counted as a failed login, and held
-    /// until `routedAt` plus a typical backend rejection time.
-    func answerWithoutBackend(_ failure: DialFailure, routedAt: UInt64) {
+    /// until the attempt's start plus a typical backend rejection time.
+    func answerWithoutBackend(_ failure: DialFailure, attempt: LoginAttempt) {
         recordFailure()
         let guards = context.guards
-        let until = routedAt &+ .nanoseconds(guards.rejections.hold(jitter: guards.jitter()))
+        let until = attempt.startedAt &+ .nanoseconds(guards.rejections.hold(jitter: guards.jitter()))
         if context.clock.now() >= until {
             finishLogin(failure)
         } else {
-            pause(.answer(failure), until: until)
+            var attempt = attempt
+            attempt.releaseCredentials()
+            pause(.answer(failure, attempt), until: until)
         }
     }
 

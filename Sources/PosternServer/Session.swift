@@ -46,7 +46,8 @@ final class Session: ShardTickable, @unchecked Sendable {
         self.frontEnd =
             frontEnd
             ?? context.runtime.makeFrontEnd(for: context.listener, tlsActive: context.listener.tls == .implicit)
-        self.log = SessionLog(id: id, client: clientAddress, listener: context.listener.name)
+        self.log = SessionLog(
+            id: id, client: clientAddress, listener: context.listener.name, proto: context.listener.proto.rawValue)
         self.identity = ClientIdentity(sessionID: id, peer: client.peerAddress, local: localAddress)
     }
 
@@ -77,7 +78,7 @@ final class Session: ShardTickable, @unchecked Sendable {
         client.delegate = self
         client.start()
         shard.register(self)
-        context.stats.sessionStarted(listener: listener.name)
+        context.stats.sessionStarted(context.listenerMetrics)
         if listener.proxyProtocol != nil {
             awaitProxyHeader()
         } else {
@@ -138,7 +139,7 @@ final class Session: ShardTickable, @unchecked Sendable {
             if now > attempt.startedAt &+ context.stepTimeout {
                 finishLogin(
                     DialFailure(
-                        outcome: .unavailable(reason: "User directory did not answer."), result: "unavailable",
+                        outcome: .unavailable(reason: "User directory did not answer."), result: .unavailable,
                         reason: nil, label: nil))
             }
         case .dialling(let dialler):
@@ -208,13 +209,13 @@ final class Session: ShardTickable, @unchecked Sendable {
             client.close()
         }
         shard.unregister(self)
-        context.stats.sessionEnded(
-            listener: listener.name, outcome: outcome.rawValue, bytesIn: client.bytesIn, bytesOut: client.bytesOut)
+        context.stats.sessionEnded(outcome: outcome, bytesIn: client.bytesIn, bytesOut: client.bytesOut)
         logger.info(
             "session",
             metadata: log.fields(
                 outcome: outcome, clientIn: client.bytesIn, clientOut: client.bytesOut,
-                durationNanos: context.clock.now() &- startedAt, detail: detail))
+                durationNanos: context.clock.now() &- startedAt, detail: detail
+            ).metadata)
         onEnd(self)
     }
 

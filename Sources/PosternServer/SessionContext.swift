@@ -18,12 +18,17 @@ struct SessionContext: Sendable {
     let guards: SessionGuards
     /// Arms the waits of throttled logins and held answers.
     let timer: any SessionTimer
+    /// The metric handles of the configuration the session was accepted under, and of its listener.
+    let metrics: MetricTable
+    let listenerMetrics: ListenerMetrics
+    /// The server's drained backends and connect records; nil in tests that do not look at them.
+    let backends: BackendRegistry?
 
     /// Without `guards`, the session gets guards of its own from the runtime's limits (tests).
     init(
         shard: EventShard, runtime: Runtime, listener: ListenerConfig, stats: Stats, logger: Logger,
         dialler: (any Dialler)? = nil, clock: any SessionClock = MonotonicClock(), guards: SessionGuards? = nil,
-        timer: any SessionTimer = ShardTimer()
+        timer: any SessionTimer = ShardTimer(), backends: BackendRegistry? = nil, metrics: MetricTable? = nil
     ) {
         self.shard = shard
         self.runtime = runtime
@@ -34,6 +39,10 @@ struct SessionContext: Sendable {
         self.clock = clock
         self.guards = guards ?? SessionGuards(limits: runtime.config.limits, clock: SessionMapClock(clock: clock))
         self.timer = timer
+        self.backends = backends
+        let table = metrics ?? stats.table
+        self.metrics = table
+        self.listenerMetrics = table.listener(listener.name)
     }
 
     var limits: Limits { runtime.config.limits }

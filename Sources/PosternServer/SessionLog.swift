@@ -1,4 +1,4 @@
-import Logging
+import PosternLog
 import PosternTLS
 
 /// The facts of one session that its closing `session` log line reports (fields documented in
@@ -7,8 +7,14 @@ struct SessionLog {
     let id: String
     let client: String
     let listener: String
+    /// `imap`, `pop3` or `managesieve`.
+    let proto: String
     /// The name the map was asked about, once a login was tried.
     var user: String?
+    /// How the client logged in (`LOGIN`, `PLAIN`, ...), once a login was tried.
+    var mechanism: String?
+    /// The login name used towards the backend, once the map answered.
+    var backendUser: String?
     /// The backend used or tried last, `host:port`.
     var backend: String?
     /// Why the map chose it.
@@ -18,49 +24,48 @@ struct SessionLog {
     /// Bytes of every backend connection of the session (those abandoned during failover included).
     var backendIn: UInt64 = 0
     var backendOut: UInt64 = 0
+    /// How long the successful login took (from the login command to the backend's answer).
+    var loginNanos: UInt64?
 
-    init(id: String, client: String, listener: String) {
+    init(id: String, client: String, listener: String, proto: String) {
         self.id = id
         self.client = client
         self.listener = listener
+        self.proto = proto
     }
 
-    /// The line's fields, in the order of the documentation.
+    /// The line's fields, appended in key order (the order the line shows them in) so that no dictionary is
+    /// built or sorted per session.
     func fields(
         outcome: SessionOutcome, clientIn: UInt64, clientOut: UInt64, durationNanos: UInt64, detail: String?
-    ) -> Logger.Metadata {
-        var metadata: Logger.Metadata = [
-            "session": "\(id)",
-            "client": "\(client)",
-            "listener": "\(listener)",
-            "user": "\(user ?? "-")",
-            "backend": "\(backend ?? "-")",
-            "client_tls": "\(SessionLog.describe(clientTLS))",
-            "backend_tls": "\(SessionLog.describe(backendTLS))",
-            "client_in": "\(clientIn)",
-            "client_out": "\(clientOut)",
-            "backend_in": "\(backendIn)",
-            "backend_out": "\(backendOut)",
-            "duration_ms": "\(durationNanos / 1_000_000)",
-            "outcome": "\(outcome.rawValue)",
-        ]
-        metadata.merge(SessionLog.clientTLSFields(clientTLS)) { $1 }
-        if let detail { metadata["detail"] = "\(detail)" }
-        if let route { metadata["route"] = "\(route)" }
-        return metadata
+    ) -> LogFieldList {
+        var list = LogFieldList(capacity: 22)
+        list.append("backend", backend ?? "-")
+        list.append("backend_in", String(backendIn))
+        list.append("backend_out", String(backendOut))
+        list.append("backend_tls", SessionLog.describe(backendTLS))
+        list.append("backend_user", backendUser ?? "-")
+        list.append("client", client)
+        if let subject = clientTLS?.peerSubject { list.append("client_cert", subject) }
+        list.append("client_in", String(clientIn))
+        list.append("client_out", String(clientOut))
+        if let name = clientTLS?.serverName { list.append("client_sni", name) }
+        list.append("client_tls", SessionLog.describe(clientTLS))
+        if let info = clientTLS { list.append("client_tls_resumed", String(info.resumed)) }
+        if let detail { list.append("detail", detail) }
+        list.append("duration_ms", String(durationNanos / 1_000_000))
+        list.append("listener", listener)
+        list.append("login_ms", loginNanos.map { String($0 / 1_000_000) } ?? "-")
+        list.append("mechanism", mechanism ?? "-")
+        list.append("outcome", outcome.rawValue)
+        list.append("protocol", proto)
+        if let route { list.append("route", route) }
+        list.append("session", id)
+        list.append("user", user ?? "-")
+        return list
     }
 
     static func describe(_ info: TLSSessionInfo?) -> String {
         info.map { "\($0.version)/\($0.cipher)" } ?? "none"
-    }
-
-    /// The fields about the client's TLS session beyond `client_tls`: whether it was resumed, the SNI name
-    /// asked for and the client certificate's subject (the latter two when present).
-    static func clientTLSFields(_ info: TLSSessionInfo?) -> Logger.Metadata {
-        guard let info else { return [:] }
-        var fields: Logger.Metadata = ["client_tls_resumed": "\(info.resumed)"]
-        if let name = info.serverName { fields["client_sni"] = "\(name)" }
-        if let subject = info.peerSubject { fields["client_cert"] = "\(subject)" }
-        return fields
     }
 }

@@ -46,8 +46,12 @@ struct Run: ParsableCommand {
         // A peer that closes while we write must not kill the process (exit 141).
         signal(SIGPIPE, SIG_IGN)
         let config = try options.load()
-        let control = LogControl(level: Logger.Level(rawValue: config.server.logLevel) ?? .info)
-        LoggingSystem.bootstrap { label in ControlledStreamHandler(label: label, control: control) }
+        // One shared setting for every logger: a reload changes level and format at once.
+        let control = LogControl(
+            priorityPrefix: FileDescriptorLogSink.isJournalStream(
+                fileDescriptor: STDERR_FILENO, environment: ProcessInfo.processInfo.environment))
+        control.apply(config.server)
+        LoggingSystem.bootstrap(PosternLogHandler.factory(control: control))
         let logger = Logger(label: "postern")
         let process: ProcessSetup
         do {

@@ -1,4 +1,5 @@
 import Logging
+import PosternLog
 import Synchronization
 
 /// Keeps every log line of a test's sessions: message, level and metadata.
@@ -7,6 +8,8 @@ final class LogCapture: Sendable {
         let level: Logger.Level
         let message: String
         let metadata: [String: String]
+        /// The keys in the order they were logged (a `LogFieldList`'s order; sorted for a dictionary).
+        let keys: [String]
     }
 
     private let store = Mutex<[Line]>([])
@@ -43,7 +46,15 @@ struct CaptureHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).mapValues { "\($0)" }
-        capture.append(LogCapture.Line(level: event.level, message: "\(event.message)", metadata: fields))
+        var fields = (event.metadata ?? [:]).mapValues { "\($0)" }
+        var keys = fields.keys.sorted()
+        // A line logged as a `LogFieldList` is kept as its fields (and their order checked by the tests).
+        if case .stringConvertible(let value)? = event.metadata?[LogFieldList.metadataKey],
+            let list = value as? LogFieldList
+        {
+            fields = Dictionary(list.fields.map { ($0.key, "\($0.value)") }) { first, _ in first }
+            keys = list.fields.map(\.key)
+        }
+        capture.append(LogCapture.Line(level: event.level, message: "\(event.message)", metadata: fields, keys: keys))
     }
 }

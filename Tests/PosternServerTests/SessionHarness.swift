@@ -24,6 +24,8 @@ final class SessionHarness {
     let clock: ManualClock
     let timer = FakeTimer()
     let guards: SessionGuards
+    let stats = Stats()
+    let backends = BackendRegistry()
     let runtime: Runtime
     let listener: ListenerConfig
     private(set) var session: Session!
@@ -68,12 +70,13 @@ final class SessionHarness {
             sourcePath: "/test/postern.yaml", server: ServerSettings(), listeners: [listener], tls: serverTLS,
             backendTLS: BackendTLSConfig(), map: mapConfig, limits: limits)
         runtime = try Runtime(config: config, generation: 1, map: map, dialler: dialler)
+        stats.configure(runtime)
         shard.queue.setSpecific(key: SessionHarness.onShard, value: true)
         let guards = guards ?? SessionGuards(limits: limits, clock: SessionMapClock(clock: clock), jitter: { 0 })
         self.guards = guards
         let context = SessionContext(
-            shard: shard, runtime: runtime, listener: listener, stats: Stats(), logger: logs.logger(),
-            dialler: dialler, clock: clock, guards: guards, timer: timer)
+            shard: shard, runtime: runtime, listener: listener, stats: stats, logger: logs.logger(),
+            dialler: dialler, clock: clock, guards: guards, timer: timer, backends: backends)
         session = Session(
             id: "t1", client: client, clientAddress: "\(peer):50000", localAddress: SessionHarness.localAddress,
             context: context, frontEnd: frontEnd,

@@ -391,9 +391,9 @@ def test_postern_fd_limit_rss_and_log_fields(tmp_path):
         assert p.rss_kib() > 1000
     finally:
         p.stop()
-    line = ("2026-12-03T13:55:08+0000 info postern: backend=- client=127.0.0.1:43814 detail=TLS handshake "
-            "failed: error:0A00010B:SSL routines::wrong version number duration_ms=2 listener=imaps "
-            "outcome=client-error route=users.map:2 (exact) user=- [PosternServer] session")
+    line = ('ts=2026-12-03T13:55:08.123Z level=info msg=session backend=- client=127.0.0.1:43814 detail="TLS '
+            'handshake failed: error:0A00010B:SSL routines::wrong version number" duration_ms=2 listener=imaps '
+            'outcome=client-error route="users.map:2 (exact)" user=-')
     assert log_field(line, "client") == "127.0.0.1:43814"
     assert log_field(line, "detail") == "TLS handshake failed: error:0A00010B:SSL routines::wrong version number"
     assert log_field(line, "outcome") == "client-error"

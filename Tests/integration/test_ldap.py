@@ -152,7 +152,7 @@ def test_ldap_routes_users_to_their_backends(make_postern, slapd, user, marker):
         tagged = login(c, user, U[user])
         assert tagged.startswith("l OK"), tagged
         assert lands_on(c, user, marker)
-    assert wait_log(p, f"route=ldap uid={user},{PEOPLE}"), p.log_tail()
+    assert wait_log(p, f'route="ldap uid={user},{PEOPLE}'), p.log_tail()
 
 
 def test_ldap_user_attribute_names_the_backend_login(make_postern, slapd):

@@ -92,5 +92,5 @@ def test_ipv6_listener(postern_factory, pki, backends):
     finally:
         f.close()
         sock.close()
-    log = wait_for_log(p, r"client=\[::1\]:\d+ .*listener=imap6 .*user=alice")
+    log = wait_for_log(p, r"msg=session .*client=\[::1\]:\d+ .*listener=imap6 .*outcome=backend-closed .*user=alice")
     assert "outcome=backend-closed" in log

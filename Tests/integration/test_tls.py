@@ -261,7 +261,7 @@ def _session_lines(p: Postern, listener_name: str, count: int, timeout: float = 
     while time.monotonic() < deadline:
         # Handshakes only: the harness's readiness check connects and closes without TLS.
         lines = [x for x in p.log_text().splitlines()
-                 if " session" in x and f"listener={listener_name} " in x and "client_tls=none" not in x]
+                 if " msg=session " in x and f"listener={listener_name} " in x and "client_tls=none" not in x]
         if len(lines) >= count:
             break
         time.sleep(0.2)
@@ -281,7 +281,7 @@ def test_session_log_line_carries_protocol_cipher_and_resumed(edge, tmp_path, pk
     assert f"client_tls=TLSv1.3/{first.cipher} client_tls_resumed=false" in lines[0], lines[0]
     assert f"client_tls=TLSv1.3/{second.cipher} client_tls_resumed=true" in lines[1], lines[1]
     assert "client_tls=TLSv1.2/ECDHE-RSA-AES128-GCM-SHA256 client_tls_resumed=false" in lines[2], lines[2]
-    assert "client_sni=imap.test" in lines[2] and "client_cert=CN=client.test,O=Postern Tests" in lines[2], lines[2]
+    assert "client_sni=imap.test" in lines[2] and 'client_cert="CN=client.test,O=Postern Tests"' in lines[2], lines[2]
 
 
 # ----- client certificates -----------------------------------------------------------------------
@@ -307,8 +307,8 @@ def test_client_certificates(edge, pki, mode, protocol):
         assert not answered(r), f"{flag} with a certificate from another CA:\n{r}"
         r = probe(port_of(p, "opt"), mode, flag)
         assert r.ok and answered(r), f"{flag} optional, without a certificate:\n{r}"
-    outcomes = [x for x in p.log_text().splitlines() if " session" in x and "listener=req " in x]
-    ok = [x for x in outcomes if "client_cert=CN=client.test,O=Postern Tests" in x]
+    outcomes = [x for x in p.log_text().splitlines() if " msg=session " in x and "listener=req " in x]
+    ok = [x for x in outcomes if 'client_cert="CN=client.test,O=Postern Tests"' in x]
     assert len(ok) == 2, "\n".join(outcomes)
 
 

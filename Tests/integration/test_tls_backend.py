@@ -77,7 +77,7 @@ def assert_unavailable(p, pki, listener: str, error: str, user: str = "alice") -
     connection and TLS failures, ``backend login failed`` for a backend that refuses what Postern needs)."""
     tagged = login(p, pki, listener, user)
     assert tagged.startswith("l NO [UNAVAILABLE]"), tagged
-    lines = wait_log(p, " warning postern: backend=")
+    lines = wait_log(p, ' level=warning msg="backend ')
     assert any(error in x.lower() for x in lines), (error, lines)
 
 
@@ -192,7 +192,7 @@ def test_missing_starttls_fails_closed_unless_fallback_is_allowed(postern_factor
         for attempt in range(2):
             assert login(fallback, pki, "l").startswith("l OK"), attempt
         warnings = [x for x in fallback.log_text().splitlines()
-                    if " warning " in x and "WITHOUT TLS" in x and "backend=127.0.0.3" in x]
+                    if " level=warning " in x and "WITHOUT TLS" in x and "backend=127.0.0.3" in x]
         assert len(warnings) == 2, "warned every time:\n" + fallback.log_tail()
         assert any("allow_plaintext_fallback is on" in x for x in fallback.log_text().splitlines())
         logins = [x for x in plain.log_text().splitlines() if "Login: user=<alice>" in x]

@@ -257,9 +257,14 @@ class Postern:
         return rss_kib(self.proc.pid)
 
     def session_lines(self, listener: str | None = None) -> list[str]:
-        """The log's ``session`` lines (one per ended session, of ``listener`` if given), oldest first."""
-        return [x for x in self.log_text().splitlines() if x.endswith("[PosternServer] session")
-                and (listener is None or f" listener={listener} " in x)]
+        """The log's ``session`` lines (one per ended session, of ``listener`` if given), oldest first.
+        The log is in the default format, logfmt."""
+        return [x for x in self.log_text().splitlines() if " msg=session " in x
+                and (listener is None or log_field(x, "listener") == listener)]
+
+    def lines(self, message: str) -> list[str]:
+        """The logfmt lines whose ``msg`` is ``message``, oldest first."""
+        return [x for x in self.log_text().splitlines() if log_field(x, "msg") == message]
 
     def wait_session_line(self, client: str, timeout: float = 10.0) -> str | None:
         """The ``session`` line of the client at ``client`` (``host:port``), polled until it is
@@ -345,10 +350,46 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
 
 
+def logfmt_fields(line: str) -> dict[str, str]:
+    """A logfmt line (as Postern writes it) -> {key: value}, quoted values unescaped."""
+    out: dict[str, str] = {}
+    i, n = 0, len(line)
+    while i < n:
+        while i < n and line[i] == " ":
+            i += 1
+        j = line.find("=", i)
+        if j < 0:
+            break
+        key = line[i:j]
+        i = j + 1
+        if i < n and line[i] == '"':
+            i += 1
+            value = []
+            while i < n and line[i] != '"':
+                if line[i] == "\\" and i + 1 < n:
+                    c = line[i + 1]
+                    if c == "u" and i + 5 < n:
+                        value.append(chr(int(line[i + 2:i + 6], 16)))
+                        i += 6
+                        continue
+                    value.append({"n": "\n", "r": "\r", "t": "\t"}.get(c, c))
+                    i += 2
+                    continue
+                value.append(line[i])
+                i += 1
+            i += 1
+            out[key] = "".join(value)
+        else:
+            j = line.find(" ", i)
+            j = n if j < 0 else j
+            out[key] = line[i:j]
+            i = j
+    return out
+
+
 def log_field(line: str, name: str) -> str | None:
-    """The value of ``name=`` in a log line (values run to the next `` key=``), or None."""
-    m = re.search(rf"(?:^| ){re.escape(name)}=(.*?)(?= [a-z_]+=| \[Postern|$)", line)
-    return m.group(1) if m else None
+    """The value of ``name`` in a logfmt log line (unquoted and unescaped), or None."""
+    return logfmt_fields(line).get(name)
 
 
 def check_config(path, binary: str | None = None, timeout: float = 60.0) -> tuple[int, str]:
