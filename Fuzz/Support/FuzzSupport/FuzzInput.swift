@@ -8,10 +8,6 @@ public struct FuzzInput {
         rest = data.map { Array(UnsafeBufferPointer(start: $0, count: size))[...] } ?? []
     }
 
-    public init(_ bytes: [UInt8]) {
-        rest = bytes[...]
-    }
-
     /// The next byte, or 0 at the end.
     public mutating func byte() -> UInt8 {
         guard let first = rest.first else { return 0 }
