@@ -153,3 +153,31 @@ let package = Package(
             swiftSettings: strict),
     ]
 )
+
+// libFuzzer targets (scripts/fuzz; docs/hardening.md), declared only when POSTERN_FUZZ is set: scripts/fuzz
+// builds them in .build-fuzz with -sanitize=fuzzer,address, and an ordinary `swift build` never sees them.
+// Each is one file, Fuzz/<Name>.swift, with its seed corpus in Fuzz/corpus/<Name>/.
+if Context.environment["POSTERN_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSASL", ["PosternProtocol"]),
+        ("FuzzProxyHeader", ["PosternProtocol"]),
+        ("FuzzMapValue", ["PosternMap", "PosternConfig"]),
+        ("FuzzRegexMap", ["PosternMap", "PosternConfig"]),
+        ("FuzzMapFiles", ["PosternMap"]),
+        ("FuzzPerditionImport", ["PosternImport", .product(name: "Yams", package: "Yams")]),
+        ("FuzzConfigLoader", ["PosternConfig"]),
+        ("FuzzAdminHTTP", ["PosternAdmin"]),
+    ]
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/Support/CLibFuzzer"),
+        .target(
+            name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support/FuzzSupport", swiftSettings: strict),
+    ]
+    for target in fuzzTargets {
+        let others = fuzzTargets.map { "\($0.name).swift" }.filter { $0 != "\(target.name).swift" }
+        package.targets.append(
+            .executableTarget(
+                name: target.name, dependencies: ["FuzzSupport"] + target.dependencies, path: "Fuzz",
+                exclude: ["Support", "corpus"] + others, sources: ["\(target.name).swift"], swiftSettings: strict))
+    }
+}

@@ -80,10 +80,12 @@ public struct AdminHTTPRequestParser: Sendable {
     }
 
     /// Checks the new bytes line by line; returns the index just past the blank line that ends the head.
+    /// Bytes past `limits.headBytes` are never scanned, so that the answer (an error, or the head too large)
+    /// is the same however the bytes were split into reads.
     private func scanHead(_ scan: inout HeadScan) throws(AdminHTTPError) -> Int? {
         var index = scan.scanned
         defer { scan.scanned = index }
-        while index < buffer.count {
+        while index < min(buffer.count, limits.headBytes) {
             switch buffer[index] {
             case 0: throw .nulByte
             case 0x0D:

@@ -85,12 +85,42 @@ public enum AddressSyntax {
         return .success(HostPort(host: String(host), port: port))
     }
 
-    /// Whether `text` is a literal IPv6 address, optionally with a `%zone` suffix.
+    /// Whether `text` is a literal IPv6 address, optionally with a `%zone` suffix: an interface name or
+    /// index (1 to 15 ASCII letters, digits, `.`, `-`, `_`), so that a zone cannot smuggle a separator,
+    /// a blank or a control character into a host.
     public static func isIPv6(_ text: String) -> Bool {
         let address = text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let first = address.first, address.count == 1 || !(address.last ?? "").isEmpty else { return false }
+        guard let first = address.first else { return false }
+        if address.count == 2 {
+            let zone = address[1].utf8
+            guard (1...maxZoneBytes).contains(zone.count), zone.allSatisfy(isZoneByte) else { return false }
+        }
+        // inet_pton sees a C string: text after a NUL would pass unchecked.
+        guard first.utf8.allSatisfy(isAddressByte) else { return false }
         var buffer = in6_addr()
         return inet_pton(AF_INET6, String(first), &buffer) == 1
+    }
+
+    /// A byte of an address literal: hex digits, `:` and `.` (IPv4 and IPv4-mapped IPv6).
+    static func isAddressByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"),
+            UInt8(ascii: "A")...UInt8(ascii: "F"), UInt8(ascii: ":"), UInt8(ascii: "."):
+            true
+        default: false
+        }
+    }
+
+    /// Longest zone: an interface name (IFNAMSIZ less its NUL) or a decimal index.
+    static let maxZoneBytes = 15
+
+    private static func isZoneByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
     }
 
     /// Whether `text` is a plausible host name or IPv4 address: dot-separated labels of letters,

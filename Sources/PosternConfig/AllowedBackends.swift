@@ -45,13 +45,15 @@ public struct AllowedBackends: Sendable, Hashable, CustomStringConvertible {
         }
         if text.hasPrefix("*.") {
             let name = normalized(text.dropFirst(2))
-            guard !name.isEmpty, AddressSyntax.isHostName(Substring(name)) else {
+            guard isNormalizedName(name) else {
                 return .failure(AddressProblem(message: "bad wildcard '\(text)' (expected *.domain.example)"))
             }
             return .success(.suffix(name))
         }
         let name = normalized(Substring(text))
-        guard !name.isEmpty, AddressSyntax.isHostName(Substring(name)) else {
+        // `10.0.0.1.` is the address: a host pattern could never match it (addresses match networks only).
+        if IPAddress(name) != nil { return CIDR.parse(name).map(Pattern.network) }
+        guard isNormalizedName(name) else {
             return .failure(
                 AddressProblem(message: "'\(text)' is not a host name, *.suffix wildcard, address or CIDR"))
         }
@@ -80,6 +82,11 @@ public struct AllowedBackends: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { patterns.map(\.description).joined(separator: ", ") }
+
+    /// A host name as `permits` compares it: after its one trailing dot is dropped, none is left.
+    private static func isNormalizedName(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasSuffix(".") && AddressSyntax.isHostName(Substring(name))
+    }
 
     private static func normalized(_ name: Substring) -> String {
         var name = name.lowercased()

@@ -69,10 +69,11 @@ public enum ConfigLoader {
             .composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: \(problem)"
             if let context {
-                let (line, column) = collector.originalPosition(context.mark)
+                let (line, column) = clamped(collector.originalPosition(context.mark), in: yaml)
                 message = "YAML syntax error: \(context.text) at line \(line), column \(column): \(problem)"
             }
-            collector.report("", mark: mark, message)
+            let (line, column) = clamped(collector.originalPosition(mark), in: yaml)
+            collector.report("", line: line, column: column, message)
         case .reader(let problem, let offset, _, _):
             let (line, column) = offset.map { position(ofCharacterOffset: $0, in: yaml) } ?? (0, 0)
             collector.report("", line: line, column: column, "cannot read the YAML text: \(problem)")
@@ -82,6 +83,26 @@ public enum ConfigLoader {
         default:
             collector.report("", line: 0, column: 0, "cannot parse the YAML: \(yamlError)")
         }
+    }
+
+    /// A position inside the text: libyaml puts the end of the stream on the line after the last one when
+    /// the text does not end in a line break, and an error there is shown at the end of the last line.
+    static func clamped(_ position: (line: Int, column: Int), in text: String) -> (line: Int, column: Int) {
+        // Line breaks as YAML counts them: LF, CR, CRLF (once), NEL, LS and PS.
+        var line = 1
+        var column = 1
+        var previous: Unicode.Scalar?
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r": break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                line += 1
+                column = 1
+            default: column += 1
+            }
+            previous = scalar
+        }
+        return position.line > line ? (line, column) : position
     }
 
     /// 1-based line and column of the character at `offset` in `text`.

@@ -33,7 +33,10 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
             guard text.index(after: percent) != text.endIndex else { return nil }
             text = String(text[..<percent])
         }
-        guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
+        // inet_pton sees a C string: text after a NUL would pass unchecked.
+        guard !text.isEmpty, text.utf8.count <= 45, text.utf8.allSatisfy(AddressSyntax.isAddressByte) else {
+            return nil
+        }
         if text.contains(":") {
             var buffer = in6_addr()
             guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }

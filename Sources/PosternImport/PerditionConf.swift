@@ -142,8 +142,11 @@ public struct PerditionLDAPURL: Sendable, Equatable {
             for ext in parts[4].split(separator: ",") {
                 var item = String(ext)
                 if item.hasPrefix("!") { item.removeFirst() }
-                let pieces = item.split(separator: "=", maxSplits: 1).map(String.init)
-                let name = pieces[0].lowercased()
+                let pieces = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                    .map(String.init)
+                // A lone `!` or an extension without a type (`=x`) carries nothing.
+                guard let type = pieces.first, !type.isEmpty else { continue }
+                let name = type.lowercased()
                 let value = pieces.count > 1 ? percentDecode(pieces[1]) : ""
                 switch name {
                 case "bindname": url.bindName = value

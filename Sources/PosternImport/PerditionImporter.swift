@@ -49,18 +49,55 @@ public struct PerditionImporter {
         return base.appendingPathComponent(path).standardizedFileURL.path
     }
 
+    /// A YAML double-quoted string holding exactly `text`.
     static func quote(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\x%02x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
+            default: appendPrintable(scalar, to: &out)
             }
         }
         return out + "\""
     }
+
+    /// `text` with every character YAML refuses or reads as a line break written as a YAML escape (`\x7f`,
+    /// `\u2028`): a comment cannot end early or break the file, and inside double quotes the value is kept.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars { appendPrintable(scalar, to: &out) }
+        return out
+    }
+
+    /// C0 controls (tab, CR and LF included), DEL, C1 controls (NEL included), the line and paragraph
+    /// separators, the byte order mark and the non-characters U+FFFE and U+FFFF are escaped.
+    private static func appendPrintable(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar.value {
+        case 0..<0x20, 0x7F...0x9F: out += String(format: "\\x%02x", scalar.value)
+        case 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+
+    /// A port as the config takes it unquoted: 1 to 5 decimal digits (the loader checks the range).
+    static func isPort(_ text: String) -> Bool {
+        (1...5).contains(text.utf8.count) && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+    }
+
+    /// An LDAP attribute name as a YAML value: bare when it is a plain name (a letter, then letters, digits,
+    /// `-`, `;` options) that YAML reads as a string, quoted otherwise.
+    static func attribute(_ name: String) -> String {
+        let letter = { (byte: UInt8) in (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        let plain =
+            name.utf8.first.map(letter) ?? false
+            && name.utf8.allSatisfy { letter($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x3B }
+            && !yamlWords.contains(name.lowercased())
+        return plain ? name : quote(name)
+    }
+
+    /// Plain words YAML 1.1 reads as booleans or null.
+    private static let yamlWords: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null"]
 
     /// States of `strip_domain` / `lower_case`: which stages they cover.
     static func stages(_ value: String?) -> (lookup: Bool, login: Bool, other: [String]) {
@@ -117,13 +154,15 @@ public struct PerditionImporter {
         let bindShown = bind.contains(":") ? "[\(bind)]" : bind
         let listenPort = conf.value("listen_port") ?? "\(defaultListenPort)"
         let backendPort = conf.value("outgoing_port") ?? "\(defaultBackendPort)"
+        // Anything but digits is quoted: the loader then says it is not a port, and nothing is injected.
+        let backendPortValue = Self.isPort(backendPort) ? backendPort : Self.quote(backendPort)
         out += [
             "listeners:",
             "  - name: \(isIMAP ? "imap" : "pop3")\(listenTLS == "implicit" ? "s" : "")",
             "    protocol: \(isIMAP ? "imap" : "pop3")          # perdition protocol \(protocolName)",
             "    listen: [\(Self.quote("\(bindShown):\(listenPort)"))]",
             "    tls: \(listenTLS)",
-            "    backend: { port: \(backendPort), tls: \(backendTLS) }",
+            "    backend: { port: \(backendPortValue), tls: \(backendTLS) }",
         ]
         if sslModes.contains("none") || sslModes.isEmpty {
         } else {
@@ -230,7 +269,10 @@ public struct PerditionImporter {
             out.append("# NOT CARRIED OVER: these perdition.conf options have no Postern equivalent:")
             out += rest
         }
-        return Output(yaml: out.joined(separator: "\n") + "\n", secret: secret, notCarried: notes)
+        // Every line in one piece: conf values in comments cannot add lines or characters YAML refuses.
+        return Output(
+            yaml: out.map(Self.printable).joined(separator: "\n") + "\n", secret: secret,
+            notCarried: notes.map(Self.printable))
     }
 
     func ldapBlock(_ url: PerditionLDAPURL, notes: inout [String]) -> [String] {
@@ -261,16 +303,16 @@ public struct PerditionImporter {
             notes.append("the LDAP URL names no attributes; Postern assumes mailHost")
             out.append("    # NOT CARRIED OVER: the URL names no attributes; mailHost is assumed")
         case 1:
-            out.append("    host_attribute: \(attributes[0])")
+            out.append("    host_attribute: \(Self.attribute(attributes[0]))")
             out.append("    port_attribute: \"\"")
         case 2:
-            out.append("    user_attribute: \(attributes[0])")
-            out.append("    host_attribute: \(attributes[1])")
+            out.append("    user_attribute: \(Self.attribute(attributes[0]))")
+            out.append("    host_attribute: \(Self.attribute(attributes[1]))")
             out.append("    port_attribute: \"\"")
         default:
-            out.append("    user_attribute: \(attributes[0])")
-            out.append("    host_attribute: \(attributes[1])")
-            out.append("    port_attribute: \(attributes[2])")
+            out.append("    user_attribute: \(Self.attribute(attributes[0]))")
+            out.append("    host_attribute: \(Self.attribute(attributes[1]))")
+            out.append("    port_attribute: \(Self.attribute(attributes[2]))")
             if attributes.count > 3 {
                 notes.append("LDAP attributes after the third (\(attributes[3...].joined(separator: ",")))")
                 out.append("    # NOT CARRIED OVER: attributes after the third")

@@ -56,7 +56,12 @@ public struct ProxyEndpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     static func parseAddress(_ text: String) -> [UInt8]? {
-        guard !text.isEmpty, text.utf8.count <= 45 else { return nil }
+        // inet_pton sees a C string: only hex digits, `:` and `.` go to it, so no NUL hides the rest.
+        let isAddressByte = { (byte: UInt8) in
+            (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+                || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+        }
+        guard !text.isEmpty, text.utf8.count <= 45, text.utf8.allSatisfy(isAddressByte) else { return nil }
         if text.contains(":") {
             var buffer = in6_addr()
             guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }

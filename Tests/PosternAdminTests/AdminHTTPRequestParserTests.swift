@@ -220,4 +220,18 @@ final class AdminHTTPRequestParserTests: XCTestCase {
         XCTAssertNil(try token("Authorization: Bearer a=b\r\n"))
         XCTAssertNil(try token("Authorization: Bearer a\r\nAuthorization: Bearer a\r\n"))
     }
+
+    func testTheAnswerDoesNotDependOnHowTheBytesWereRead() {
+        // FuzzAdminHTTP: a 116-byte request line with a bad version under a 64-byte head limit was refused
+        // with 505 in one read and with 431 when it came in pieces. Bytes past the limit are never looked at.
+        let limits = AdminHTTPLimits(headBytes: 64)
+        let line = Array(("GET /" + String(repeating: "a", count: 100) + " HTTP/0.1\r\n\r\n").utf8)
+        var whole = AdminHTTPRequestParser(limits: limits)
+        XCTAssertThrowsError(try whole.feed(line)) { XCTAssertEqual($0 as? AdminHTTPError, .headTooLarge) }
+        var pieces = AdminHTTPRequestParser(limits: limits)
+        XCTAssertEqual(try pieces.feed(line[..<50]), .needMore)
+        XCTAssertThrowsError(try pieces.feed(line[50...])) { XCTAssertEqual($0 as? AdminHTTPError, .headTooLarge) }
+        // Within the limit, the bad version is still what the client hears.
+        assertRefused("GET / HTTP/0.1\r\n\r\n", .versionNotSupported, status: 505, limits: limits)
+    }
 }

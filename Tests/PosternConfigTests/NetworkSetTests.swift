@@ -87,4 +87,18 @@ final class NetworkSetTests: XCTestCase {
             guard case .failure = AllowedBackends.parsePattern(bad) else { return XCTFail("\(bad) accepted") }
         }
     }
+
+    func testEveryAllowListEntryMatchesWhatItNames() throws {
+        // FuzzMapValue: "0.2.." became the host pattern "0.2.", which no host can match once its one
+        // trailing dot is dropped; "10.0.0.1." became a host pattern an address never matches.
+        for bad in ["0.2..", "imap.example.org..", "*.example.org.."] {
+            guard case .failure = AllowedBackends.parsePattern(bad) else { return XCTFail("\(bad) accepted") }
+        }
+        let address = try AllowedBackends.parsePattern("10.0.0.1.").get()
+        XCTAssertEqual(address, .network(try CIDR.parse("10.0.0.1").get()))
+        XCTAssertTrue(AllowedBackends([address]).permits(host: "10.0.0.1"))
+        let name = try AllowedBackends.parsePattern("Imap.Example.Org.").get()
+        XCTAssertEqual(name, .host("imap.example.org"))
+        XCTAssertTrue(AllowedBackends([name]).permits(host: "imap.example.org."))
+    }
 }

@@ -171,4 +171,11 @@ final class ProxyHeaderParserTests: XCTestCase {
         XCTAssertNil(parsed.authority)
         XCTAssertEqual(parsed.tlvs.first?.value, [0x61, 0x0D, 0x0A])
     }
+
+    func testAnEndpointAddressIsCheckedToItsLastByte() {
+        // inet_pton sees a C string: a NUL must not hide what follows it.
+        XCTAssertNil(ProxyEndpoint(text: "10.0.0.1\0evil", port: 143))
+        XCTAssertNil(ProxyEndpoint(text: "::1\0evil", port: 143))
+        XCTAssertEqual(ProxyEndpoint(text: "::FFFF:10.0.0.1", port: 143)?.addressText, "::ffff:10.0.0.1")
+    }
 }
