@@ -79,7 +79,9 @@ def regex_postern(postern_factory, backends, tmp_path, name: str = "postern-inj"
         "# The rule they give now:\n"
         f"^([a-z0-9._+-]+)@example\\.org$: $1@{world.HOST_A}:{port}\n")
     map_config = {"file": "users.map", "regex": "popmap.re", **map_extra}
-    return postern_factory(name, imap_listeners=("imap", "pop3"), extra={"map": map_config})
+    # About routing, not throttling: dozens of refused names from one address must not be slowed down.
+    return postern_factory(name, imap_listeners=("imap", "pop3"), extra={"map": map_config},
+                           limits={"auth_failure_delay": {"initial": 0}})
 
 
 def injected_names(trap_port: int) -> list[str]:
