@@ -12,6 +12,7 @@ import time
 
 from harness.clients import RawIMAP
 from harness.lifecycle import HOST, imap_login, pop3_login, sieve_login, wait_log
+from harness.postern import log_field
 
 
 def drained(postern_factory, backends, drain: float):
@@ -73,8 +74,8 @@ def test_sigterm_drains_then_says_each_protocols_farewell(postern_factory, backe
         c.close()
     assert exited(p, timeout=10) == 0, p.log_tail()
     log = p.log_text()
-    sessions = [x for x in log.splitlines() if x.endswith("[PosternServer] session")]
-    assert len([x for x in sessions if "outcome=shutdown" in x]) == 4, "\n".join(sessions)
+    sessions = p.session_lines()
+    assert len([x for x in sessions if log_field(x, "outcome") == "shutdown"]) == 4, "\n".join(sessions)
     assert "stopped" in log
     print(f"\nfarewells {elapsed:.2f} s after SIGTERM with drain_seconds 2")
 
@@ -99,7 +100,7 @@ def test_a_session_inside_a_literal_is_closed_without_a_farewell(postern_factory
     body = data[header_end:]
     assert 0 < len(body) < size, f"{len(body)} of {size} literal bytes arrived: not closed inside the literal"
     assert body == backends.big_message[:len(body)], "something other than the message was written into the literal"
-    line = wait_log(p, r"user=big")
+    line = wait_log(p, r"msg=session .*user=big")
     assert "outcome=shutdown" in line and "closed without a farewell" in line, line
 
 
