@@ -115,6 +115,7 @@ extension Session: BackendDiallerDelegate, RelayOwner {
     /// The front end sent its final response: splice.
     func beginRelay(pipelined: [UInt8]) {
         guard case .loggedIn(let backend) = phase else { return }
+        logger.debug("logged in", metadata: ["session": "\(id)", "backend": "\(backend.label)"])
         let relay = Relay(client: client, backend: backend.connection, context: context)
         relay.owner = self
         holds = []

@@ -19,6 +19,10 @@ extension Session {
                 "login name refused",
                 metadata: ["session": "\(id)", "user": "\(log.user ?? "")", "reason": "\(problem)"])
             context.stats.login(result: .unknownUser)
+            var attempt = LoginAttempt(generation: generation, request: request, startedAt: context.clock.now())
+            attempt.releaseCredentials()
+            loginFailed(
+                DialFailure(outcome: .unknownUser, result: .unknownUser, reason: nil, label: nil), attempt: attempt)
             perform(frontEnd.loginFinished(.unknownUser))
             return true
         }

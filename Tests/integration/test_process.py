@@ -168,7 +168,7 @@ def test_server_user_nobody_and_a_reload_as_nobody(open_folder, backends, pki):
     try:
         (open_folder / "postern.yaml").chmod(0o644)
         # The switch follows the binding of the listeners: wait for its log line.
-        wait_log(p, rf"uid={nobody.pw_uid} .*running as")
+        wait_log(p, rf'msg="running as" .*uid={nobody.pw_uid}')
         uids, gids = ids(p.pid)
         assert uids == [nobody.pw_uid] * 4, uids
         assert gids == [nobody.pw_gid] * 4, gids

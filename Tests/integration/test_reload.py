@@ -209,7 +209,7 @@ def test_certificate_only_reload_keeps_the_cache_warm(postern_factory, backends,
     imap_session(p.port("imap"), "alice")
     time.sleep(0.5)
     assert searches_for(slapd_stats, "alice") == first, "the certificate reload emptied the map cache"
-    line = wait_log(p, r"generation=2 .*reloaded configuration")
+    line = wait_log(p, r'msg="reloaded configuration" .*generation=2')
     assert "map=kept" in line, line
     # The control: a change to the map's own configuration builds a new map, which asks the directory.
     reload_ok(p, config_with(p, lambda c: c["map"]["cache"].__setitem__("ttl", 599)))
