@@ -53,6 +53,8 @@ def test_sigterm_drains_then_says_each_protocols_farewell(postern_factory, backe
     assert waiting.readline(timeout=2) == b"* BYE Server shutting down."
     status, _ = p.http_get("/health")
     assert status == 503
+    status, body = p.http_get("/readyz")
+    assert status == 503 and "draining" in str(body), (status, body)
     deadline = time.monotonic() + 1
     while accepts(p.port("pop3")) and time.monotonic() < deadline:
         time.sleep(0.05)
