@@ -18,7 +18,14 @@ public enum ConfigDump {
         entries.append(("backends", .list(config.backends.map(backendHost))))
         entries.append(("map", map(config.map)))
         entries.append(("limits", limits(config.limits)))
-        entries.append(("shutdown", .map([("drain_seconds", .number(config.shutdown.drainSeconds))])))
+        entries.append(
+            (
+                "shutdown",
+                .map([
+                    ("drain_seconds", .number(config.shutdown.drainSeconds)),
+                    ("login_grace_seconds", .number(config.shutdown.loginGraceSeconds)),
+                ])
+            ))
         var out = "# Effective configuration of \(config.sourcePath) (postern config dump)\n"
         DumpNode.map(entries).render(into: &out, indent: 0)
         return out

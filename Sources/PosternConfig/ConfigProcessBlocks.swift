@@ -3,7 +3,7 @@ import Yams
 /// The process keys of `server:` (`pid_file`, `user`, `group`) and the `shutdown:` block.
 extension SchemaWalker {
     static let processServerKeys = ["pid_file", "user", "group"]
-    static let shutdownKeys = ["drain_seconds"]
+    static let shutdownKeys = ["drain_seconds", "login_grace_seconds"]
 
     /// `server.pid_file` (a path, absolute after resolution against the config's folder), `server.user`
     /// and `server.group` (names or numeric ids; whether they exist is checked when they are used).
@@ -37,9 +37,17 @@ extension SchemaWalker {
         {
             settings.drainSeconds = seconds
         }
+        if let value = reader.optional("login_grace_seconds"),
+            let seconds = collector.secondsOrZero(
+                value, reader.path("login_grace_seconds"), maximum: Self.maxLoginGraceSeconds)
+        {
+            settings.loginGraceSeconds = seconds
+        }
         return settings
     }
 
     /// Longest drain accepted (a day): a stop that waits longer is not a stop.
     static let maxDrainSeconds: Double = 86_400
+    /// Longest login grace accepted: a login takes seconds, not minutes.
+    static let maxLoginGraceSeconds: Double = 300
 }

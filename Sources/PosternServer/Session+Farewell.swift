@@ -26,6 +26,15 @@ extension Session {
         }
     }
 
-    /// True before the relay: a drain says farewell to such a session at once.
+    /// True before the relay: a drain says farewell to such a session (see `isIdleBeforeLogin`).
     var isBeforeRelay: Bool { phase.isBeforeRelay }
+
+    /// True when the session waits for a login command and the client has been quiet for `idleFor`
+    /// nanoseconds (session clock): a drain's farewell goes to such a session. A session in a TLS
+    /// handshake or with a login under way is never idle; it gets the farewell at the drain deadline at the
+    /// latest, or drains as a relayed session once its login succeeded.
+    func isIdleBeforeLogin(idleFor: UInt64) -> Bool {
+        guard case .preauth = phase else { return false }
+        return context.clock.now() &- lastActivity >= idleFor
+    }
 }

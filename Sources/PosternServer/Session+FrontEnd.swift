@@ -67,6 +67,7 @@ extension Session: ConnectionDelegate {
 
     func connection(_ connection: any Connection, received bytes: UnsafeRawBufferPointer) {
         guard connection === client else { return }
+        lastActivity = context.clock.now()
         switch phase {
         case .preauth, .paused, .routing, .dialling, .loggedIn:
             perform(frontEnd.receive(Array(bytes)))

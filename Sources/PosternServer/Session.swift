@@ -17,7 +17,12 @@ final class Session: ShardTickable, @unchecked Sendable {
     let loginDeadline: UInt64
 
     var frontEnd: any FrontEndMachine
-    var phase: SessionPhase = .preauth
+    var phase: SessionPhase = .preauth {
+        didSet { if case .preauth = phase { lastActivity = context.clock.now() } }
+    }
+    /// When the client last sent something or the session last came back to waiting for a command (session
+    /// clock): a drain's login grace spares a pre-login client active since.
+    var lastActivity: UInt64
     var log: SessionLog
     /// Who the client is (the PROXY header's client once one was read).
     var identity: ClientIdentity
@@ -42,6 +47,7 @@ final class Session: ShardTickable, @unchecked Sendable {
         self.onEnd = onEnd
         let now = context.clock.now()
         self.startedAt = now
+        self.lastActivity = now
         self.loginDeadline = now &+ .nanoseconds(context.limits.loginTimeout)
         self.frontEnd =
             frontEnd

@@ -31,4 +31,14 @@ final class ShardSessions: @unchecked Sendable {
             }
         }
     }
+
+    /// Says `reason`'s farewell to the sessions that wait for a login command and whose client has been
+    /// quiet for `idleFor` nanoseconds (the drain's login grace).
+    func farewellIdleBeforeLogin(_ reason: FarewellReason, idleFor: UInt64) {
+        shard.queue.async {
+            for session in Array(self.sessions.values) where session.isIdleBeforeLogin(idleFor: idleFor) {
+                session.farewell(reason)
+            }
+        }
+    }
 }

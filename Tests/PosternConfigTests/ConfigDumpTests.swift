@@ -27,7 +27,7 @@ final class ConfigDumpTests: XCTestCase {
         let dump = try assertRoundTrip(plainListener)
         for line in [
             "  workers: 0", "  admin_listen: null", "  log_level: \"info\"", "  pid_file: null",
-            "  drain_seconds: 30", "  max_preauth_commands: 50", "  max_connections: 10000",
+            "  drain_seconds: 30", "  login_grace_seconds: 2", "  max_preauth_commands: 50", "  max_connections: 10000",
             "  tcp_keepalive: true", "  login_timeout: 60", "    sasl:", "      - \"plain\"",
             "  regex_match: \"first\"", "    ttl: 300", "# tls: not set (no listener uses TLS)",
         ] {
@@ -118,6 +118,7 @@ final class ConfigDumpTests: XCTestCase {
               tcp_keepalive: false
             shutdown:
               drain_seconds: 7.5
+              login_grace_seconds: 0.5
             """)
     }
 
