@@ -26,7 +26,7 @@ import pytest
 
 from harness import world
 from harness.clients import ClosedError, RawIMAP, imap_quote
-from harness.haproxy_lb import HAProxy, Server
+from harness.haproxy import LoadBalancer, Server
 from harness.ports import free_port
 from harness.postern import Postern
 from harness.slapd import BIND_DN, BIND_PASSWORD, PEOPLE, Person, Slapd
@@ -163,7 +163,7 @@ def test_haproxy_in_front_of_two_instances_and_a_drain_loses_no_login(tmp_path, 
     try:
         p1.start()
         p2.start()
-        haproxy = HAProxy(tmp_path / "haproxy", HOST, front, [
+        haproxy = LoadBalancer(tmp_path / "haproxy", HOST, front, [
             Server("p1", HOST, p1.port("imap"), p1.plan.admin_port),
             Server("p2", HOST, p2.port("imap"), p2.plan.admin_port)]).start()
         # A relayed session on p1 keeps it draining for a while: round robin puts one of two there.
