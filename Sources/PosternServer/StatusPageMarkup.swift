@@ -79,6 +79,18 @@ enum StatusPageMarkup {
         </table>
         </section>
         <section class="wide">
+        <h2>TLS</h2>
+        <table id="tls">
+        <thead><tr>
+        <th>Listener</th>
+        <th>Versions</th>
+        <th>Suites (server order)</th>
+        <th>Certificates</th>
+        </tr></thead>
+        <tbody></tbody>
+        </table>
+        </section>
+        <section class="wide">
         <h2>Sessions <span id="session-count" class="muted"></span></h2>
         <input id="filter" type="search" placeholder="Filter by user, client, listener, backend" autocomplete="off">
         <table id="sessions">
@@ -93,18 +105,6 @@ enum StatusPageMarkup {
         <th class="num">Bytes out</th>
         <th>TLS</th>
         <th></th>
-        </tr></thead>
-        <tbody></tbody>
-        </table>
-        </section>
-        <section class="wide">
-        <h2>TLS</h2>
-        <table id="tls">
-        <thead><tr>
-        <th>Listener</th>
-        <th>Versions</th>
-        <th>Suites (server order)</th>
-        <th>Certificates</th>
         </tr></thead>
         <tbody></tbody>
         </table>

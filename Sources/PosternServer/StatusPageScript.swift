@@ -60,7 +60,7 @@ enum StatusPageScript {
             const m = Math.floor(seconds % 3600 / 60), s = seconds % 60;
             if (d) return d + "d " + h + "h";
             if (h) return h + "h " + m + "m";
-            if (m) return m + "m " + s + "s";
+            if (m) return m + "m" + (s ? " " + s + "s" : "");
             return s + "s";
           }
 
@@ -185,7 +185,9 @@ enum StatusPageScript {
           function chart(id, points, series, labelId, unit) {
             const svg = $(id);
             const W = 600, H = 140, top = 8, bottom = 18;
-            const now = Date.now() / 1000, span = 900;
+            const now = Date.now() / 1000;
+            // The last 15 minutes, or since the first sample while the process is younger (at least a minute).
+            const span = Math.min(900, Math.max(60, points.length ? now - points[0].t : 0));
             let max = 0;
             for (const p of points) for (const s of series) max = Math.max(max, p[s.key]);
             const scale = max > 0 ? max * 1.1 : 1;
@@ -198,7 +200,7 @@ enum StatusPageScript {
               });
               if (coords.length) nodes.push(svgNode("polyline", { class: s.cls, points: coords.join(" ") }));
             }
-            nodes.push(svgNode("text", { x: 2, y: H - 4 }, "−15 min"), svgNode("text", { x: W - 28, y: H - 4 }, "now"));
+            nodes.push(svgNode("text", { x: 2, y: H - 4 }, "−" + age(span)), svgNode("text", { x: W - 28, y: H - 4 }, "now"));
             svg.replaceChildren(...nodes);
             $(labelId).textContent = "(peak " + (Number.isInteger(max) ? max : max.toFixed(2)) + unit + ")";
           }

@@ -265,3 +265,48 @@ def test_with_a_token_file_the_page_asks_for_the_token_once(postern_factory, pki
     # The one console line: the first status.json without a token, answered 401 (which made the page ask).
     [first] = problems(browser.console())
     assert "status.json" in first["message"] and "401" in first["message"], first
+
+
+def test_screenshot_under_load_with_a_backend_down(postern, pki, backends, browser, tmp_path):
+    """200 sessions open on backend A, backend B stopped and a login to it failed, a few refused passwords:
+    the page shows them all, its console stays clean, and its screenshot is taken (into docs/status-page.png
+    with POSTERN_UPDATE_SCREENSHOT=1, else into the test's folder)."""
+    open_page(browser, postern)
+    users_a = [u for u in ("alice", "big", "soak")]
+    clients: list[RawIMAP] = []
+    try:
+        for i in range(200):
+            user = users_a[i % len(users_a)]
+            if i % 4 == 0:
+                c = RawIMAP(HOST, postern.port("imaps"), tls="implicit", context=pki.client_context())
+            else:
+                c = RawIMAP(HOST, postern.port("imap"), context=pki.client_context())
+                if i % 4 == 1:
+                    c.starttls(pki.client_context())
+            clients.append(c)
+            _, tagged = c.cmd("l", f"LOGIN {user} {imap_quote(U[user])}")
+            assert tagged.startswith("l OK"), (i, tagged)
+            if i % 50 == 49:
+                time.sleep(2)  # a ramp on the chart
+        with RawIMAP(HOST, postern.port("imap"), context=pki.client_context()) as c:
+            for n in range(3):
+                _, tagged = c.cmd(f"r{n}", "LOGIN alice wrong-password")
+                assert " NO" in tagged, tagged
+        backends.b.stop()
+        b = f"{world.HOST_B}:{backends.imap_port}"
+        with RawIMAP(HOST, postern.port("imap"), context=pki.client_context()) as c:
+            _, tagged = c.cmd("l", f"LOGIN bob {imap_quote(U['bob'])}")
+            assert tagged.startswith("l NO"), tagged
+        wait_for("200 relayed sessions and B red", lambda: len([r for r in session_rows(browser) if r[4] == "relayed"])
+                 == 200 and (r := backend_row(browser, b)) and r["cls"] == "bad", timeout=REFRESH * 3 + 1)
+        # Two more history samples so that both charts have lines.
+        time.sleep(11)
+        count = browser.driver.execute_script("return document.getElementById('session-count').textContent")
+        assert "of 200" in count, count
+        assert problems(browser.console()) == []
+        target = DOCS / "status-page.png" if os.environ.get("POSTERN_UPDATE_SCREENSHOT") else tmp_path / "page.png"
+        assert browser.driver.save_screenshot(str(target)), target
+        assert target.stat().st_size > 10_000
+    finally:
+        for c in clients:
+            c.close()
