@@ -18,13 +18,17 @@ enum AdminRoute: Sendable, Equatable {
     case drain(String)
     /// `POST /backends/undrain`.
     case undrain(String)
+    /// `GET|HEAD /` and `/status`: the status page (static; its data comes from `/status.json`).
+    case statusPage
+    /// `GET|HEAD /status.json`: what the status page shows.
+    case status
 
-    /// Answered to anyone who reaches the admin listener (probes and scrapers); every other route needs the
-    /// token, or a loopback listener when no token is configured.
+    /// Answered to anyone who reaches the admin listener (probes, scrapers, and the status page, which holds
+    /// no data); every other route needs the token, or a loopback listener when no token is configured.
     var isPublic: Bool {
         switch self {
-        case .healthz, .readyz, .health, .metrics: return true
-        case .sessions, .kick, .backends, .drain, .undrain: return false
+        case .healthz, .readyz, .health, .metrics, .statusPage: return true
+        case .sessions, .kick, .backends, .drain, .undrain, .status: return false
         }
     }
 }

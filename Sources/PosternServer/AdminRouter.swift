@@ -20,6 +20,8 @@ enum AdminRouter {
                 }
             }
         case "/backends": return only(reads, request) { .success(.backends) }
+        case "/", "/status": return only(reads, request) { .success(.statusPage) }
+        case "/status.json": return only(reads, request) { .success(.status) }
         case "/backends/drain":
             return only([.post], request) { backend(request).map(AdminRoute.drain) }
         case "/backends/undrain":

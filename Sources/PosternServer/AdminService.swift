@@ -22,6 +22,9 @@ struct AdminService: Sendable {
         let access = AdminAccess.decide(
             route: route, token: server.currentRuntime.adminToken, presented: request.bearerToken, loopback: loopback)
         if let refusal = access.response { return completion(refusal) }
+        if request.method == .post, AdminOriginCheck.isCrossSite(request) {
+            return completion(AdminOriginCheck.refusal)
+        }
         switch route {
         case .healthz:
             completion(.json(.ok, AdminJSON.encode(["status": "alive"])))
@@ -50,6 +53,10 @@ struct AdminService: Sendable {
         case .undrain(let backend):
             let changed = server.backends.undrain(backend)
             completion(.json(.ok, AdminJSON.encode(DrainAnswer(backend: backend, drained: false, changed: changed))))
+        case .statusPage:
+            completion(StatusPage.response)
+        case .status:
+            status(on: queue, completion: completion)
         }
     }
 

@@ -204,7 +204,9 @@ final class BackendDialler: @unchecked Sendable {
 
     /// The connection is up: a back-end login machine with the attempt's credentials waits for the greeting.
     func connected(_ candidate: BackendCandidate, _ connection: any Connection) {
-        context.metrics.backend(candidate.label).connected(nanoseconds: context.clock.now() &- connectStartedAt)
+        let connectNanos = context.clock.now() &- connectStartedAt
+        context.metrics.backend(candidate.label).connected(nanoseconds: connectNanos)
+        context.backends?.recordConnectTime(candidate.label, seconds: Double(connectNanos) / 1e9)
         guard let credentials = attempt.backendCredentials else {
             finish(.unavailable(reason: "credentials already released", label: candidate.label))
             return

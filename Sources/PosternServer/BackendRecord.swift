@@ -6,6 +6,8 @@ struct BackendRecord: Sendable, Equatable {
     var lastError: String?
     var lastFailureAt: Double?
     var lastSuccessAt: Double?
+    /// The last connect times in seconds (at most `BackendRegistry.latencySamples`), for the status page.
+    var connectSeconds: StatusRing<Double> = StatusRing(capacity: BackendRegistry.latencySamples)
     /// When it was last dialled (to forget the least recent first).
     var lastSeen: Double = 0
 }

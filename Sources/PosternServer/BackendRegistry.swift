@@ -10,6 +10,8 @@ public final class BackendRegistry: Sendable {
     static let failureTimes = 64
     /// At most this many backends are remembered; the least recently dialled is forgotten first.
     static let capacity = 4096
+    /// At most this many connect times per backend (the status page's p50 and p99).
+    static let latencySamples = 128
 
     private struct State {
         var drained: Set<String> = []
@@ -81,6 +83,17 @@ public final class BackendRegistry: Sendable {
         state.withLock { state in
             var record = state.records[backend] ?? BackendRecord()
             record.lastSuccessAt = now
+            record.lastSeen = now
+            store(record, for: backend, in: &state)
+        }
+    }
+
+    /// A TCP connection to `backend` opened after `seconds`.
+    func recordConnectTime(_ backend: String, seconds: Double) {
+        let now = clock()
+        state.withLock { state in
+            var record = state.records[backend] ?? BackendRecord()
+            record.connectSeconds.append(seconds)
             record.lastSeen = now
             store(record, for: backend, in: &state)
         }

@@ -35,6 +35,8 @@ public final class Server: Sendable {
     let guards: SessionGuards
     /// Drained backends and connect records, kept across reloads (the admin API's `/backends`).
     public let backends = BackendRegistry()
+    /// The status page's last 15 minutes (sampled from `start()` on).
+    let statusHistory = StatusHistory()
 
     /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded, or the status
     /// file next to `server.pid_file` cannot be opened. `NOTIFY_SOCKET` in `environment` turns systemd
@@ -103,6 +105,7 @@ public final class Server: Sendable {
         endpoint?.start()
         stats.configLoaded(record)
         reporter.loaded(record)
+        startStatusHistory()
     }
 
     /// Start-up is over (listeners bound, privileges dropped): tells systemd `READY=1`.

@@ -20,6 +20,7 @@ extension Session {
         let nanos = context.clock.now() &- attempt.startedAt
         log.loginNanos = nanos
         context.listenerMetrics.loginFinished(.ok, nanoseconds: nanos)
+        context.stats.loginTally.record(listener: listener.name, result: .ok)
         var fields = LogFieldList(capacity: 9)
         fields.append("backend", backend.label)
         fields.append("backend_user", log.backendUser ?? attempt.routingKey)
@@ -37,6 +38,7 @@ extension Session {
     func loginFailed(_ failure: DialFailure, attempt: LoginAttempt) {
         let nanos = context.clock.now() &- attempt.startedAt
         context.listenerMetrics.loginFinished(failure.result, nanoseconds: nanos)
+        context.stats.loginTally.record(listener: listener.name, result: failure.result)
         var fields = LogFieldList(capacity: 9)
         if let backend = failure.label ?? log.backend { fields.append("backend", backend) }
         fields.append("client", log.client)

@@ -29,6 +29,8 @@ public final class Stats: Sendable {
     /// Sink counters with a label value not known in advance (made once each).
     private let otherSinkCounters = Mutex<[String: Counter]>([:])
     let tables: Mutex<MetricTable>
+    /// Logins by listener and result, for the status page (`StatusHistory`).
+    let loginTally = LoginTally()
     let certificateGauges = Mutex<[Gauge]>([])
 
     public init() {

@@ -66,7 +66,8 @@ final class AdminRouterTests: XCTestCase {
     }
 
     func testUnknownPathsAre404() throws {
-        XCTAssertEqual(try refusal(.get, "/")?.status, .notFound)
+        XCTAssertEqual(try refusal(.get, "/nowhere")?.status, .notFound)
+        XCTAssertEqual(try refusal(.get, "/status/")?.status, .notFound)
         XCTAssertEqual(try refusal(.get, "/sessions/")?.status, .notFound)
     }
 }
