@@ -259,26 +259,40 @@ def test_bad_requests_get_their_status(postern):
 
 def test_more_than_64_admin_connections_get_503(postern):
     host, port = split_hostport(postern.admin)
-    held = []
-    try:
-        for _ in range(65):
-            held.append(socket.create_connection((host, port), timeout=10))
-        # The accepts are spread over the shards, so which of the 65 is refused is not fixed: exactly one
-        # gets the 503 and is closed; the other 64 wait for their request.
-        answers: dict[int, bytes] = {}
-        deadline = time.monotonic() + 5
-        while not answers and time.monotonic() < deadline:
-            ready, _, _ = select.select(held, [], [], 0.2)
-            for s in ready:
-                answers[held.index(s)] = s.recv(4096)
-        time.sleep(0.3)
-        others = [s for i, s in enumerate(held) if i not in answers]
-        ready, _, _ = select.select(others, [], [], 0)
-        assert len(answers) == 1 and ready == [], (answers, [s.recv(200) for s in ready])
-        [answer] = answers.values()
-        assert answer.startswith(b"HTTP/1.1 503 "), answer
-        assert json.loads(answer.partition(b"\r\n\r\n")[2]) == {"error": "too many admin connections"}
-    finally:
-        for s in held:
-            s.close()
+
+    def probe() -> tuple[dict[int, bytes], list]:
+        """Opens 65 connections; returns the answers that came unasked, and the rest that are readable."""
+        held = []
+        try:
+            for _ in range(65):
+                held.append(socket.create_connection((host, port), timeout=10))
+            # The accepts are spread over the shards, so which of the 65 is refused is not fixed: exactly one
+            # gets the 503 and is closed; the other 64 wait for their request.
+            answers: dict[int, bytes] = {}
+            deadline = time.monotonic() + 5
+            while not answers and time.monotonic() < deadline:
+                ready, _, _ = select.select(held, [], [], 0.2)
+                for s in ready:
+                    answers[held.index(s)] = s.recv(4096)
+            time.sleep(0.3)
+            others = [s for i, s in enumerate(held) if i not in answers]
+            ready, _, _ = select.select(others, [], [], 0)
+            return answers, [s.recv(200) for s in ready]
+        finally:
+            for s in held:
+                s.close()
+
+    # A connection of the harness's start-up probes may not have given its place back yet on a loaded
+    # machine (the close is seen a moment later): then two are refused, and the probe runs again once the
+    # API answers. A place that is never given back fails every round.
+    for _ in range(3):
+        answers, extra = probe()
+        if len(answers) == 1 and extra == []:
+            break
+        wait_for("the admin API to answer again", lambda: request(postern, "GET", "/healthz").status == 200)
+        time.sleep(0.5)
+    assert len(answers) == 1 and extra == [], (answers, extra)
+    [answer] = answers.values()
+    assert answer.startswith(b"HTTP/1.1 503 "), answer
+    assert json.loads(answer.partition(b"\r\n\r\n")[2]) == {"error": "too many admin connections"}
     wait_for("the admin API to answer again", lambda: request(postern, "GET", "/healthz").status == 200)
