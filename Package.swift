@@ -156,11 +156,19 @@ let package = Package(
 
 // libFuzzer targets (scripts/fuzz; docs/hardening.md), declared only when POSTERN_FUZZ is set: scripts/fuzz
 // builds them in .build-fuzz with -sanitize=fuzzer,address, and an ordinary `swift build` never sees them.
-// Each is one file, Fuzz/<Name>.swift, with its seed corpus in Fuzz/corpus/<Name>/.
+// Each is one file, Fuzz/<Name>.swift, with its seed corpus in Fuzz/corpus/<Name>/. In that mode the package
+// holds only the fuzz targets and the modules they test, so one `swift build` builds them all.
 if Context.environment["POSTERN_FUZZ"] != nil {
     let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
         ("FuzzSASL", ["PosternProtocol"]),
         ("FuzzProxyHeader", ["PosternProtocol"]),
+        ("FuzzIMAPReader", ["PosternProtocol"]),
+        ("FuzzPOP3Reader", ["PosternProtocol"]),
+        ("FuzzSieveReader", ["PosternProtocol"]),
+        ("FuzzFrontEnd", ["PosternProtocol"]),
+        ("FuzzIMAPBackEnd", ["FuzzBackEndSupport", "PosternProtocol"]),
+        ("FuzzPOP3BackEnd", ["FuzzBackEndSupport", "PosternProtocol"]),
+        ("FuzzSieveBackEnd", ["FuzzBackEndSupport", "PosternProtocol"]),
         ("FuzzMapValue", ["PosternMap", "PosternConfig"]),
         ("FuzzRegexMap", ["PosternMap", "PosternConfig"]),
         ("FuzzMapFiles", ["PosternMap"]),
@@ -168,10 +176,16 @@ if Context.environment["POSTERN_FUZZ"] != nil {
         ("FuzzConfigLoader", ["PosternConfig"]),
         ("FuzzAdminHTTP", ["PosternAdmin"]),
     ]
+    let tested: Set<String> = ["PosternProtocol", "PosternConfig", "PosternMap", "PosternImport", "PosternAdmin"]
+    package.products = []
+    package.targets.removeAll { !tested.contains($0.name) }
     package.targets += [
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/Support/CLibFuzzer"),
         .target(
             name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support/FuzzSupport", swiftSettings: strict),
+        .target(
+            name: "FuzzBackEndSupport", dependencies: ["FuzzSupport", "PosternProtocol"],
+            path: "Fuzz/Support/FuzzBackEndSupport", swiftSettings: strict),
     ]
     for target in fuzzTargets {
         let others = fuzzTargets.map { "\($0.name).swift" }.filter { $0 != "\(target.name).swift" }

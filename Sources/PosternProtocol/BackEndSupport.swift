@@ -112,3 +112,14 @@ enum StartTLSDecision: Sendable, Equatable {
         ])
     }
 }
+
+/// A backend's final line as the client is shown it: a bare CR, a NUL or another control character (a tab
+/// apart) becomes a space, so the one line the backend sent stays one line for the client.
+func clientVisibleLine(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else {
+        return text
+    }
+    return String(
+        String.UnicodeScalarView(
+            text.unicodeScalars.map { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F ? " " : $0 }))
+}

@@ -220,9 +220,9 @@ public struct IMAPBackEndLogin: BackEndLoginMachine, Sendable {
         state = .done
         if status.ok {
             let leftover = buffer.takeAll()
-            return [.succeeded(text: status.text, leftover: leftover)]
+            return [.succeeded(text: clientVisibleLine(status.text), leftover: leftover)]
         }
-        return [.failed(.rejected(text: status.text))]
+        return [.failed(.rejected(text: clientVisibleLine(status.text)))]
     }
 
     /// The tagged response to our current command: whether it is OK and the text after the tag.

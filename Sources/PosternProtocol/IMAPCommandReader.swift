@@ -294,9 +294,14 @@ public struct IMAPCommandReader: FrontEndReader, Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The tag of the command at the front of the buffer, if it has a valid one (only its first bytes are read).
+    /// The tag of the command at the front of the buffer, if it has a valid one followed by a space within its
+    /// first min(65, maxLine + 1) bytes. An overlong line is found once more than `maxLine` of its bytes
+    /// arrived, so this looks at bytes that are there however the input was chunked: a tag longer than that
+    /// window (or one not yet ended by a space) is no tag, in every chunking.
     private var leadingTag: String? {
-        IMAPCommandReader.validTag(Array(buffer[0..<min(buffer.count, 65)].prefix { $0 != 32 }))
+        let window = buffer[0..<min(buffer.count, 65, maxLine + 1)]
+        guard let space = window.firstIndex(of: 32) else { return nil }
+        return IMAPCommandReader.validTag(Array(window[..<space]))
     }
 
     static func parse(bytes: [UInt8], segments: [Range<Int>]) -> Event {

@@ -200,11 +200,11 @@ public struct POP3BackEndLogin: BackEndLoginMachine, Sendable {
     private mutating func finalResponse(_ line: String) -> [BackEndAction] {
         if Self.isOK(line) {
             state = .done
-            return [.succeeded(text: line, leftover: buffer.takeAll())]
+            return [.succeeded(text: clientVisibleLine(line), leftover: buffer.takeAll())]
         }
         if Self.isError(line) {
             state = .done
-            return [.failed(.rejected(text: line))]
+            return [.failed(.rejected(text: clientVisibleLine(line)))]
         }
         return fail("Backend sent an unexpected reply to the login.")
     }

@@ -29,6 +29,7 @@ extension POP3FrontEnd {
         }
 
         static func farewell(_ text: String) -> [UInt8] { replyLine("-ERR", text) }
+        mutating func discardPlaintextState() { pendingUser = nil }
 
         mutating func nextCommand() -> FrontEndInput<[UInt8]>? { nextLine() }
         mutating func nextResponse() -> FrontEndInput<[UInt8]>? { nextLine() }
