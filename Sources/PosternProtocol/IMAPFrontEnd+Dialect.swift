@@ -19,6 +19,8 @@ extension IMAPFrontEnd {
             return caps.joined(separator: " ")
         }
 
+        mutating func forgetPlaintextState() { clientID = [] }
+
         func greeting(options: FrontEndOptions) -> [UInt8] {
             Self.tagged(nil, "OK [CAPABILITY \(capabilities(options))] Postern ready.")
         }

@@ -10,6 +10,9 @@ extension POP3FrontEnd {
         /// The name given with USER, waiting for PASS.
         private var pendingUser: String?
 
+        /// STLS already clears the USER name (any command but USER and PASS does); said again for clarity.
+        mutating func forgetPlaintextState() { pendingUser = nil }
+
         init(reader: LineReader) { self.reader = reader }
 
         static func capabilities(_ options: FrontEndOptions) -> [String] {
