@@ -67,7 +67,8 @@ public enum AddressSyntax {
             }
             guard !host.isEmpty else { return .failure(AddressProblem(message: "missing host in '\(text)'")) }
             guard isHostName(host) else {
-                return .failure(AddressProblem(message: "invalid host name '\(host)' in '\(text)'"))
+                return .failure(
+                    AddressProblem(message: "invalid host name '\(host.prefix(80))' in '\(text.prefix(120))'"))
             }
         }
         guard let portText else {
@@ -124,16 +125,22 @@ public enum AddressSyntax {
     }
 
     /// Whether `text` is a plausible host name or IPv4 address: dot-separated labels of letters,
-    /// digits, `-` and `_`, none empty (a single trailing dot is allowed) and none starting with `-`.
+    /// digits, `-` and `_`, none empty (a single trailing dot is allowed), none starting with `-`, at most
+    /// 63 bytes each and 253 in all (RFC 1035), so that a directory entry cannot make a host of any size.
     static func isHostName(_ text: Substring) -> Bool {
+        guard text.utf8.count <= maxHostNameLength + 1 else { return false }
         var labels = text.split(separator: ".", omittingEmptySubsequences: false)
         if labels.count > 1, labels.last == "" { labels.removeLast() }
         return !labels.isEmpty
+            && labels.reduce(labels.count - 1) { $0 + $1.utf8.count } <= maxHostNameLength
             && labels.allSatisfy { label in
-                !label.isEmpty && label.first != "-"
+                !label.isEmpty && label.utf8.count <= 63 && label.first != "-"
                     && label.allSatisfy { $0.isASCIILetterOrDigit || $0 == "-" || $0 == "_" }
             }
     }
+
+    /// The longest host name accepted, without a trailing dot (RFC 1035).
+    static let maxHostNameLength = 253
 
     /// A key under which two specs that name the same socket compare equal
     /// (host names case-insensitively, IPv6 addresses in canonical form).

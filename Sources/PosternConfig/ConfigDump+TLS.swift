@@ -32,6 +32,7 @@ extension ConfigDump {
             ("session_cache_size", .int(tls.sessionCacheSize)),
             ("client_certificates", .string(tls.clientCertificates.rawValue)),
             ("client_ca_file", .optionalString(tls.clientCAFile)),
+            ("strict_sni", .bool(tls.strictSNI)),
         ])
     }
 

@@ -66,6 +66,8 @@ public struct ServerTLSConfig: Sendable, Equatable {
     public var sessionCacheSize: Int = 20000
     public var clientCertificates: ClientCertificateMode = .none
     public var clientCAFile: String? = nil
+    /// Refuse a handshake whose SNI name no configured certificate serves (no SNI at all is accepted).
+    public var strictSNI: Bool = false
     public init(certificate: String, key: String) {
         self.certificate = certificate
         self.key = key

@@ -6,7 +6,7 @@ extension SchemaWalker {
     static let serverTLSKeys = [
         "certificate", "key", "certificates", "min_version", "max_version", "ciphers", "ciphersuites", "groups",
         "prefer_server_ciphers", "dh_params", "session_resumption", "session_lifetime", "ticket_key_rotation",
-        "session_cache_size", "client_certificates", "client_ca_file",
+        "session_cache_size", "client_certificates", "client_ca_file", "strict_sni",
     ]
     static let certificateEntryKeys = ["certificate", "key", "server_names"]
     /// Longest session lifetime and ticket key rotation accepted, in seconds (a week).
@@ -46,6 +46,9 @@ extension SchemaWalker {
             let prefer = collector.boolean(value, reader.path("prefer_server_ciphers"))
         {
             config.preferServerCiphers = prefer
+        }
+        if let value = reader.optional("strict_sni"), let strict = collector.boolean(value, reader.path("strict_sni")) {
+            config.strictSNI = strict
         }
         if let value = reader.optional("dh_params"), let dhParams = dhParams(value, path: reader.path("dh_params")) {
             config.dhParams = dhParams

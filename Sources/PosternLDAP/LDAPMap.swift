@@ -166,7 +166,9 @@ public final class LDAPMap: UserMap, Sendable {
             return nil
         }
         guard case .success(var value) = MapValue.parse(hosts.joined(separator: ",")) else {
-            query.note("ldap: \(uri): entry \(dn): \(settings.hostAttribute) \(hosts) is not a server list")
+            let shown = hosts.joined(separator: ",")
+            let text = shown.count > 200 ? "\(shown.prefix(200))... (\(shown.utf8.count) bytes)" : shown
+            query.note("ldap: \(uri): entry \(dn): \(settings.hostAttribute) '\(text)' is not a server list")
             return nil
         }
         if let name = settings.portAttribute, let text = attributes[name.lowercased()]?.first {

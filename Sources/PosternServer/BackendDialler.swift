@@ -218,7 +218,8 @@ final class BackendDialler: @unchecked Sendable {
         // Before anything else, TLS included.
         if let header = outbound.proxyHeader { connection.write(header) }
         if candidate.mode == .implicit {
-            connection.startTLS(context: candidate.policy.context, serverName: candidate.serverName)
+            connection.startTLS(
+                context: candidate.policy.context(for: context.listener.proto), serverName: candidate.serverName)
         }
     }
 
@@ -263,7 +264,8 @@ final class BackendDialler: @unchecked Sendable {
             case .send(let bytes):
                 connection.write(bytes)
             case .startTLS:
-                connection.startTLS(context: candidate.policy.context, serverName: candidate.serverName)
+                connection.startTLS(
+                    context: candidate.policy.context(for: context.listener.proto), serverName: candidate.serverName)
             case .notice(let text):
                 context.logger.warning(
                     "backend login",

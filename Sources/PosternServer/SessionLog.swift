@@ -39,13 +39,14 @@ struct SessionLog {
     func fields(
         outcome: SessionOutcome, clientIn: UInt64, clientOut: UInt64, durationNanos: UInt64, detail: String?
     ) -> LogFieldList {
-        var list = LogFieldList(capacity: 22)
+        var list = LogFieldList(capacity: 23)
         list.append("backend", backend ?? "-")
         list.append("backend_in", String(backendIn))
         list.append("backend_out", String(backendOut))
         list.append("backend_tls", SessionLog.describe(backendTLS))
         list.append("backend_user", backendUser ?? "-")
         list.append("client", client)
+        list.append("client_alpn", clientTLS?.alpn ?? "-")
         if let subject = clientTLS?.peerSubject { list.append("client_cert", subject) }
         list.append("client_in", String(clientIn))
         list.append("client_out", String(clientOut))

@@ -4,15 +4,26 @@ import PosternTLS
 /// One session as `GET /sessions` lists it: who, where from, through which listener to which backend, since
 /// when, how many bytes each way, and TLS on each side (null without). Never a credential.
 struct SessionSnapshot: Sendable, Equatable, Encodable {
-    /// A TLS session's version and cipher.
+    /// A TLS session's version and cipher, and the protocol agreed by ALPN (null without).
     struct TLS: Sendable, Equatable, Encodable {
         let version: String
         let cipher: String
+        let alpn: String?
 
         init(_ info: TLSSessionInfo) {
             version = info.version
             cipher = info.cipher
+            alpn = info.alpn
         }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(version, forKey: .version)
+            try container.encode(cipher, forKey: .cipher)
+            try container.encode(alpn, forKey: .alpn)
+        }
+
+        enum CodingKeys: String, CodingKey { case version, cipher, alpn }
     }
 
     let id: String

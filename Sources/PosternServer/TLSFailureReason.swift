@@ -11,6 +11,10 @@ enum TLSFailureReason: String, Sendable, Equatable, CaseIterable {
     case unknownCA = "unknown_ca"
     /// A certificate was refused: ours by the client, or the client's by us.
     case badCertificate = "bad_certificate"
+    /// The client offered ALPN without the listener's protocol (ALPACA defence).
+    case noApplicationProtocol = "no_application_protocol"
+    /// `strict_sni`: the client asked by SNI for a name no certificate serves.
+    case unrecognizedName = "unrecognized_name"
     /// The client did not speak TLS (plain text, an HTTP request).
     case notTLS = "not_tls"
     /// Anything else (a truncated handshake, an internal error).
@@ -26,6 +30,11 @@ enum TLSFailureReason: String, Sendable, Equatable, CaseIterable {
         let text = reason?.lowercased() ?? ""
         if text.contains("unknown ca") {
             self = .unknownCA
+        } else if text.contains("no application protocol") {
+            self = .noApplicationProtocol
+        } else if text.contains("callback failed") || text.contains("unrecognized name") {
+            // The only callback that fails a server handshake is the SNI one under strict_sni.
+            self = .unrecognizedName
         } else if text.contains("protocol version") || text.contains("unsupported protocol")
             || text.contains("wrong version number") || text.contains("version too low")
             || text.contains("no protocols available")

@@ -14,6 +14,28 @@ public struct BackendPolicy: Sendable {
     public let allowPlaintextFallback: Bool
     /// The `backends:` entry it came from (`host` or `host:port`), or nil for the global settings.
     public let entry: String?
+    /// `context` offering each protocol's ALPN id (one shared `SSL_CTX`).
+    let byProtocol: [MailProtocol: TLSContext]
+
+    init(
+        context: TLSContext, serverName: String?, mode: BackendTLSMode?, allowPlaintextFallback: Bool, entry: String?
+    ) throws(TLSError) {
+        self.context = context
+        self.serverName = serverName
+        self.mode = mode
+        self.allowPlaintextFallback = allowPlaintextFallback
+        self.entry = entry
+        var byProtocol: [MailProtocol: TLSContext] = [:]
+        for proto in MailProtocol.allCases {
+            byProtocol[proto] = try context.offering(applicationProtocol: proto.rawValue)
+        }
+        self.byProtocol = byProtocol
+    }
+
+    /// The context to connect with for a listener of `proto`: its connections offer that protocol by ALPN.
+    public func context(for proto: MailProtocol) -> TLSContext {
+        byProtocol[proto] ?? context
+    }
 }
 
 /// Every TLS context of one configuration: a server context per TLS listener, the global backend context and
@@ -36,7 +58,8 @@ public struct TLSPolicies: Sendable {
                 throw RuntimeError("listener \(listener.name): TLS is on but no certificate is configured")
             }
             do {
-                let context = try TLSContext.server(TLSPolicies.serverSettings(tls, listener: listener.name))
+                let context = try TLSContext.server(
+                    TLSPolicies.serverSettings(tls, listener: listener.name, proto: listener.proto))
                 servers[listener.name] = context
                 warnings += TLSPolicies.expiryWarnings(
                     context.loadedCertificates, owner: "listener \(listener.name)", now: now)
@@ -46,7 +69,7 @@ public struct TLSPolicies: Sendable {
         }
         serverContexts = servers
         do {
-            defaultBackend = BackendPolicy(
+            defaultBackend = try BackendPolicy(
                 context: try TLSContext.client(TLSPolicies.clientSettings(config.backendTLS)), serverName: nil,
                 mode: nil, allowPlaintextFallback: false, entry: nil)
         } catch {
@@ -58,7 +81,7 @@ public struct TLSPolicies: Sendable {
         for entry in config.backends {
             let label = entry.port.map { BackendAddress(host: entry.host, port: $0).description } ?? entry.host
             do {
-                let policy = BackendPolicy(
+                let policy = try BackendPolicy(
                     context: try TLSContext.client(TLSPolicies.clientSettings(entry.tls)),
                     serverName: entry.serverName, mode: entry.tlsMode,
                     allowPlaintextFallback: entry.allowPlaintextFallback, entry: label)
@@ -93,7 +116,7 @@ public struct TLSPolicies: Sendable {
         version == .v1_3 ? .tls1_3 : .tls1_2
     }
 
-    static func serverSettings(_ tls: ServerTLSConfig, listener: String) -> ServerTLSSettings {
+    static func serverSettings(_ tls: ServerTLSConfig, listener: String, proto: MailProtocol?) -> ServerTLSSettings {
         var dhPath: String? = nil
         if case .file(let path) = tls.dhParams { dhPath = path }
         var settings = ServerTLSSettings(
@@ -111,6 +134,8 @@ public struct TLSPolicies: Sendable {
         settings.clientCertificates = TLSClientCertificateMode(rawValue: tls.clientCertificates.rawValue) ?? .none
         settings.clientCAFile = tls.clientCAFile
         settings.sessionIDContext = "postern/\(listener)"
+        settings.applicationProtocol = proto?.rawValue
+        settings.strictSNI = tls.strictSNI
         return settings
     }
 

@@ -45,6 +45,20 @@ extension TLSContext {
         return context
     }
 
+    /// The same client context (one shared `SSL_CTX`) whose connections offer `proto` by ALPN: `imap`, `pop3` or
+    /// `managesieve`. Throws for any other protocol id.
+    public func offering(applicationProtocol proto: String) throws(TLSError) -> TLSContext {
+        guard !isServer, ["imap", "pop3", "managesieve"].contains(proto) else {
+            throw TLSError("ALPN protocol \(proto) is not one Postern offers")
+        }
+        _ = SSL_CTX_up_ref(ctx)
+        let copy = TLSContext(ctx: ctx, isServer: false, verifiesPeer: verifiesPeer, pins: pins)
+        copy.clientSettings = clientSettings
+        copy.certificates = certificates
+        copy.offeredProtocol = proto
+        return copy
+    }
+
     private static func checkPin(_ pin: TLSAPin, verify: Bool) throws(TLSError) {
         guard pin.usage <= 3, pin.selector <= 1, pin.matchingType <= 2 else {
             throw TLSError("pin \(pin): usage must be 0-3, selector 0-1 and matching type 0-2")

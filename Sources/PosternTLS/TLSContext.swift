@@ -23,6 +23,12 @@ public final class TLSContext: @unchecked Sendable {
     /// What the context was built from (server role), for reports.
     var serverSettings: ServerTLSSettings?
     var clientSettings: ClientTLSSettings?
+    /// The ALPN protocol each connection of this (client) context offers, if any.
+    public internal(set) var offeredProtocol: String?
+    /// Lower-case DNS names of the default certificates (`strict_sni` accepts them besides `sniContexts`).
+    var defaultNames: Set<String> = []
+    /// Refuse SNI names no certificate serves (server role).
+    var strictSNI = false
 
     init(ctx: OpaquePointer, isServer: Bool, verifiesPeer: Bool, pins: [TLSAPin] = []) {
         self.ctx = ctx

@@ -51,6 +51,9 @@ public final class TLSEngine {
         } else {
             SSL_set_connect_state(ssl)
             if let session { _ = SSL_set_session(ssl, session.session) }
+            if let alpn = context.offeredProtocol, postern_ssl_set_alpn(ssl, alpn) != 1 {
+                throw TLSContext.lastError("ALPN \(alpn)")
+            }
             if !context.pins.isEmpty {
                 // Every stored property is set by now, so a throw runs deinit, which frees `ssl`.
                 guard let name = serverName, !name.isEmpty else { throw TLSError("pins need the backend's name") }
@@ -190,7 +193,16 @@ public final class TLSEngine {
         let peer = SSL_get0_peer_certificate(ssl).map { TLSCertificateInfo.subject(of: $0) }
         return TLSSessionInfo(
             version: version, cipher: cipher, resumed: SSL_session_reused(ssl) == 1,
-            serverName: serverName.map { String(cString: $0) }, peerSubject: peer)
+            serverName: serverName.map { String(cString: $0) }, peerSubject: peer, alpn: selectedProtocol)
+    }
+
+    /// The protocol ALPN agreed on, if any.
+    public var selectedProtocol: String? {
+        var data: UnsafePointer<UInt8>?
+        var length: UInt32 = 0
+        SSL_get0_alpn_selected(ssl, &data, &length)
+        guard let data, length > 0 else { return nil }
+        return String(decoding: UnsafeBufferPointer(start: data, count: Int(length)), as: UTF8.self)
     }
 
     /// The peer's ephemeral key-exchange key (client role): type and bits, e.g. `("X25519", 253)`.

@@ -35,13 +35,20 @@ extension TLSContext {
             primary.sniContexts[name] = context
             primary.certificates += context.certificates
         }
-        if !primary.sniContexts.isEmpty {
+        primary.strictSNI = settings.strictSNI
+        primary.defaultNames = Set(
+            primary.certificates.filter { $0.serverNames.isEmpty }.flatMap(\.alternativeNames)
+                .filter { $0.hasPrefix("DNS:") }.map { $0.dropFirst(4).lowercased() })
+        if !primary.sniContexts.isEmpty || primary.strictSNI {
             let arg = Unmanaged.passUnretained(primary).toOpaque()
             _ = postern_ssl_ctx_set_servername_cb(
                 primary.ctx,
-                { ssl, _, arg in
+                { ssl, alert, arg in
                     guard let ssl, let arg else { return SSL_TLSEXT_ERR_OK }
-                    Unmanaged<TLSContext>.fromOpaque(arg).takeUnretainedValue().switchBySNI(ssl)
+                    guard Unmanaged<TLSContext>.fromOpaque(arg).takeUnretainedValue().switchBySNI(ssl) else {
+                        alert?.pointee = postern_ssl_ad_unrecognized_name()
+                        return SSL_TLSEXT_ERR_ALERT_FATAL
+                    }
                     return SSL_TLSEXT_ERR_OK
                 }, arg)
         }
@@ -82,6 +89,10 @@ extension TLSContext {
         }
         try context.applyResumption(settings, ticketKeys: ticketKeys)
         try context.applyClientCertificates(settings)
+        // On every context: after an SNI switch, OpenSSL asks the new context's callback.
+        if let proto = settings.applicationProtocol, postern_ssl_ctx_require_alpn(ctx, proto) != 1 {
+            throw TLSError("ALPN protocol \(proto) is not one Postern serves")
+        }
         return context
     }
 
@@ -167,11 +178,24 @@ extension TLSContext {
         }
     }
 
-    /// The SNI callback's work: switch the connection to the context serving the name it asked for.
-    fileprivate func switchBySNI(_ ssl: OpaquePointer) {
-        guard let raw = SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)) else { return }
-        guard let target = sniContext(for: String(cString: raw)) else { return }
+    /// The SNI callback's work: switch the connection to the context serving the name it asked for. False
+    /// (refuse the handshake) under `strictSNI` for a name that neither an SNI certificate nor a default
+    /// certificate's DNS names cover; a client that sends no SNI is accepted.
+    fileprivate func switchBySNI(_ ssl: OpaquePointer) -> Bool {
+        guard let raw = SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)) else { return true }
+        let name = String(cString: raw)
+        guard let target = sniContext(for: name) else { return !strictSNI || coveredByDefault(name) }
         _ = SSL_set_SSL_CTX(ssl, target.ctx)
+        return true
+    }
+
+    /// True when a default certificate names `name`, exactly or by a `*.` wildcard for its first label.
+    func coveredByDefault(_ name: String) -> Bool {
+        var name = name.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        if defaultNames.contains(name) { return true }
+        guard let dot = name.firstIndex(of: ".") else { return false }
+        return defaultNames.contains("*" + name[dot...])
     }
 
     /// The context for a server name: an exact match first, then a wildcard for its first label.

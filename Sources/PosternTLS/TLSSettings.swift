@@ -67,6 +67,11 @@ public struct ServerTLSSettings: Sendable, Equatable {
     public var clientCAFile: String?
     /// Sessions resume only in a context with the same id (e.g. the listener's name).
     public var sessionIDContext: String = "postern"
+    /// The listener's ALPN protocol id (`imap`, `pop3`, `managesieve`): a client that offers ALPN must offer
+    /// it (else the handshake fails with `no_application_protocol`); nil leaves ALPN out.
+    public var applicationProtocol: String?
+    /// Refuse (alert `unrecognized_name`) a handshake whose SNI name no certificate serves; no SNI is accepted.
+    public var strictSNI: Bool = false
 
     public init(
         certificateChainPath: String, privateKeyPath: String, minVersion: TLSProtocolVersion = .tls1_2,
@@ -155,14 +160,18 @@ public struct TLSSessionInfo: Sendable, Equatable {
     public var serverName: String?
     /// The subject of the peer's certificate, if it sent one.
     public var peerSubject: String?
+    /// The protocol agreed by ALPN, if the client offered ALPN (and, towards a backend, the backend chose one).
+    public var alpn: String?
 
     public init(
-        version: String, cipher: String, resumed: Bool, serverName: String? = nil, peerSubject: String? = nil
+        version: String, cipher: String, resumed: Bool, serverName: String? = nil, peerSubject: String? = nil,
+        alpn: String? = nil
     ) {
         self.version = version
         self.cipher = cipher
         self.resumed = resumed
         self.serverName = serverName
         self.peerSubject = peerSubject
+        self.alpn = alpn
     }
 }

@@ -41,12 +41,19 @@ enum FileAccessReport {
         return unique(files)
     }
 
+    /// The secret files (keys, the LDAP password file) every user can read, with their octal modes; `run`
+    /// warns about them at start, `check-config` too.
+    static func secretsOthersCanRead(_ config: PosternConfig) -> [(path: String, mode: String)] {
+        secretFiles(config).filter(FileAccess.othersCanRead).map { path in
+            (path, FileAccess.mode(path).map { String($0, radix: 8) } ?? "?")
+        }
+    }
+
     /// The warning lines (without the `warning: ` prefix).
     static func warnings(_ config: PosternConfig, identity: ProcessIdentity?) -> [String] {
         var out: [String] = []
         let secrets = secretFiles(config)
-        for path in secrets where FileAccess.othersCanRead(path) {
-            let mode = FileAccess.mode(path).map { String($0, radix: 8) } ?? "?"
+        for (path, mode) in secretsOthersCanRead(config) {
             out.append("\(path) holds a secret and every user can read it (mode \(mode)); make it 0640 root:GROUP")
         }
         guard let identity else { return out }

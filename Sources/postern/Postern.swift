@@ -53,6 +53,13 @@ struct Run: ParsableCommand {
         control.apply(config.server)
         LoggingSystem.bootstrap(PosternLogHandler.factory(control: control))
         let logger = Logger(label: "postern")
+        for (path, mode) in FileAccessReport.secretsOthersCanRead(config) {
+            logger.warning(
+                "secret file readable by every user",
+                metadata: [
+                    "file": "\(path)", "mode": "\(mode)", "fix": "chmod 0640 (owner root, group of server.user)",
+                ])
+        }
         let process: ProcessSetup
         do {
             process = try ProcessSetup.prepare(config, logger: logger)

@@ -26,6 +26,9 @@ enum TLSReportPrinter {
             out.append("  dh params: \(report.dhParams)")
             out.append("  session resumption: \(report.resumption)")
             out.append("  client certificates: \(report.clientCertificates)")
+            out.append("  ALPN: \(listener.proto.rawValue) (a client offering ALPN must offer it)")
+            let strict = runtime.config.serverTLS(for: listener)?.strictSNI == true
+            out.append("  strict SNI: \(strict ? "on (unknown names refused; no SNI accepted)" : "off")")
             for certificate in report.certificates {
                 out.append("  certificate \(describe(certificate, now: now))")
             }

@@ -3,6 +3,25 @@ import XCTest
 
 /// Regression tests for inputs the fuzzers found (Fuzz/, docs/hardening.md).
 final class AddressSyntaxTests: XCTestCase {
+    func testHostNamesAreBoundedAsDNSNames() {
+        // test_faults.py: a 300 KB mailHost from the directory became a backend host (and a log field).
+        let label63 = String(repeating: "a", count: 63)
+        let longest = [label63, label63, label63, String(repeating: "b", count: 61)].joined(separator: ".")
+        XCTAssertEqual(longest.utf8.count, 253)
+        for good in [longest, longest + ".", "\(label63).example.org"] {
+            XCTAssertNoThrow(try AddressSyntax.parse(good, portRequired: false).get(), good)
+        }
+        for bad in [
+            longest + "c", String(repeating: "h", count: 300_000), label63 + "a.example.org", longest + "..",
+        ] {
+            XCTAssertThrowsError(try AddressSyntax.parse(bad, portRequired: false).get(), String(bad.prefix(80)))
+        }
+        XCTAssertThrowsError(try AddressSyntax.parse(String(repeating: "h", count: 300_000), portRequired: false).get())
+        {
+            XCTAssertLessThan(String(describing: $0).utf8.count, 400, "the message does not repeat the whole value")
+        }
+    }
+
     func testAnIPv6ZoneIsAnInterfaceNameOrIndex() {
         for good in ["fe80::1%eth0", "fe80::1%2", "fe80::1%br-lan.10", "fe80::1%enp0s31f6_x"] {
             XCTAssertTrue(AddressSyntax.isIPv6(good), good)

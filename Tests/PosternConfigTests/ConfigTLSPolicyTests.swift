@@ -46,6 +46,7 @@ final class ConfigTLSPolicyTests: XCTestCase {
         XCTAssertEqual(tls.dhParams, .auto)
         XCTAssertEqual(tls.sessionResumption, .tickets)
         XCTAssertEqual(tls.clientCertificates, .none)
+        XCTAssertFalse(tls.strictSNI)
         XCTAssertTrue(config.backendTLS.verify)
         XCTAssertEqual(config.backends, [])
         XCTAssertNil(config.listeners[0].tlsSettings)
@@ -79,8 +80,10 @@ final class ConfigTLSPolicyTests: XCTestCase {
                   session_cache_size: 5000
                   client_certificates: optional
                   client_ca_file: demo/ca.pem
+                  strict_sni: true
                 """)
         let tls = try XCTUnwrap(config.tls)
+        XCTAssertTrue(tls.strictSNI)
         XCTAssertEqual(tls.certificates.count, 2)
         XCTAssertEqual(tls.certificates[0].serverNames, [])
         XCTAssertEqual(tls.certificates[1].serverNames, ["mail.example.org", "*.example.net"])
@@ -111,6 +114,7 @@ final class ConfigTLSPolicyTests: XCTestCase {
                     tls_settings:
                       min_version: "1.3"
                       groups: X25519
+                      strict_sni: true
                       key: demo/ca.pem
                       certificate: demo/dh2048.pem
                     backend: { port: 143 }
@@ -125,6 +129,8 @@ final class ConfigTLSPolicyTests: XCTestCase {
         let own = try XCTUnwrap(imap.tlsSettings)
         XCTAssertEqual(own.minVersion, .v1_3)
         XCTAssertEqual(own.groups, "X25519")
+        XCTAssertTrue(own.strictSNI)
+        XCTAssertFalse(global.strictSNI, "strict_sni in tls_settings applies to that listener only")
         XCTAssertEqual(own.ciphers, "ECDHE+AESGCM", "inherited from tls:")
         XCTAssertEqual(own.certificate, fixture.path("demo/dh2048.pem"))
         XCTAssertEqual(own.key, fixture.path("demo/ca.pem"))

@@ -132,6 +132,19 @@ final class IMAPFrontEndSessionTests: XCTestCase {
         )
     }
 
+    func testAnIDGivenBeforeStartTLSIsForgottenAfterIt() {
+        var frontEnd = makeFrontEnd()
+        XCTAssertEqual(
+            frontEnd.receive("a ID (\"name\" \"forged\")\r\n"), [send("* ID NIL\r\na OK ID completed.\r\n")])
+        XCTAssertEqual(frontEnd.clientID.map(\.1), ["forged"])
+        XCTAssertEqual(frontEnd.receive("b STARTTLS\r\n"), [send("b OK Begin TLS negotiation now.\r\n"), .startTLS])
+        XCTAssertEqual(frontEnd.tlsEstablished(), [])
+        XCTAssertTrue(frontEnd.clientID.isEmpty, "the plaintext ID's fields are not passed on after TLS")
+        XCTAssertEqual(
+            frontEnd.receive("c ID (\"name\" \"real\")\r\n"), [send("* ID NIL\r\nc OK ID completed.\r\n")])
+        XCTAssertEqual(frontEnd.clientID.map(\.1), ["real"])
+    }
+
     func testNothingIsInterpretedBetweenStartTLSAndTheHandshake() {
         var frontEnd = makeFrontEnd()
         XCTAssertEqual(frontEnd.receive("a STARTTLS\r\n"), [send("a OK Begin TLS negotiation now.\r\n"), .startTLS])

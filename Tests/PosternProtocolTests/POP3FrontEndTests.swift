@@ -215,6 +215,14 @@ final class POP3FrontEndTests: XCTestCase {
 
     // MARK: STLS
 
+    func testAUserNameGivenBeforeSTLSIsForgottenAfterIt() {
+        var frontEnd = pop3()
+        XCTAssertEqual(frontEnd.receive(bytes("USER alice\r\n")).count, 1)
+        XCTAssertEqual(frontEnd.receive(bytes("STLS\r\n")), [send("+OK Begin TLS negotiation now.\r\n"), .startTLS])
+        XCTAssertEqual(frontEnd.tlsEstablished(), [])
+        XCTAssertEqual(frontEnd.receive(bytes("PASS x\r\n")), [send("-ERR No user name given; send USER first.\r\n")])
+    }
+
     func testSTLSDropsPipelinedBytesAndIsOfferedOnce() {
         var frontEnd = pop3()
         XCTAssertEqual(

@@ -17,8 +17,8 @@ final class AdminReportTests: XCTestCase {
             backend: "10.0.0.1:143", state: "relayed", started: Date(timeIntervalSince1970: 1_796_009_368.123),
             clientIn: 10, clientOut: 20, backendIn: 30, backendOut: 40,
             clientTLS: SessionSnapshot.TLS(
-                TLSSessionInfo(version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", resumed: false)),
-            backendTLS: nil)
+                TLSSessionInfo(version: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", resumed: false, alpn: "imap")),
+            backendTLS: SessionSnapshot.TLS(TLSSessionInfo(version: "TLSv1.2", cipher: "X", resumed: false)))
         let json = try XCTUnwrap(try object(AdminJSON.encode([snapshot])) as? [[String: Any]]).first
         let row = try XCTUnwrap(json)
         XCTAssertEqual(
@@ -30,8 +30,9 @@ final class AdminReportTests: XCTestCase {
         XCTAssertEqual(row["started"] as? String, "2026-11-30T03:29:28.123Z")
         XCTAssertEqual(row["protocol"] as? String, "imap")
         XCTAssertEqual(row["client_in"] as? Int, 10)
-        XCTAssertTrue(row["backend_tls"] is NSNull)
         XCTAssertEqual((row["client_tls"] as? [String: String])?["cipher"], "TLS_AES_256_GCM_SHA384")
+        XCTAssertEqual((row["client_tls"] as? [String: String])?["alpn"], "imap")
+        XCTAssertTrue((row["backend_tls"] as? [String: Any])?["alpn"] is NSNull, "no ALPN agreed: null")
         let anonymous = SessionSnapshot(
             id: "1", user: nil, client: "c", listener: "l", proto: "pop3", backend: nil, state: "login",
             started: Date(), clientIn: 0, clientOut: 0, backendIn: 0, backendOut: 0, clientTLS: nil, backendTLS: nil)

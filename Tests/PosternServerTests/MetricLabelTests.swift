@@ -55,6 +55,7 @@ final class MetricLabelTests: XCTestCase {
             ("sslv3 alert bad certificate", .badCertificate), ("peer did not return a certificate", .badCertificate),
             ("certificate verify failed", .badCertificate), ("http request", .notTLS),
             ("packet length too long", .notTLS), ("unexpected eof while reading", .other), (nil, .other),
+            ("no application protocol", .noApplicationProtocol), ("callback failed", .unrecognizedName),
         ]
         for (reason, expected) in cases {
             XCTAssertEqual(TLSFailureReason(openSSLReason: reason), expected, reason ?? "nil")

@@ -25,6 +25,15 @@ uint64_t postern_op_no_ticket(void);
 unsigned long postern_dane_flag_no_ee_namechecks(void);
 unsigned long postern_xn_flag_rfc2253(void);
 
+// ALPN (RFC 7301) for the mail protocols: `proto` is "imap", "pop3" or "managesieve"; anything else returns 0.
+// A server context then accepts a client that offers no ALPN, picks `proto` when offered, and fails the
+// handshake with the no_application_protocol alert when the client offers only other protocols.
+int postern_ssl_ctx_require_alpn(SSL_CTX *ctx, const char *proto);
+// Offers `proto` (one of the same names) by ALPN on a client connection; 1 on success.
+int postern_ssl_set_alpn(SSL *ssl, const char *proto);
+// The alert value unrecognized_name (112), for an SNI callback that refuses the name.
+int postern_ssl_ad_unrecognized_name(void);
+
 uint64_t postern_op_cipher_server_preference(void);
 uint64_t postern_op_no_renegotiation(void);
 uint64_t postern_op_no_compression(void);
