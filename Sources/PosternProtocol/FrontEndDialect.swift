@@ -24,9 +24,9 @@ protocol FrontEndDialect: Sendable {
     func greeting(options: FrontEndOptions) -> [UInt8]
     /// Sent when a STARTTLS handshake finished (ManageSieve: the capabilities again).
     func afterTLS(options: FrontEndOptions) -> [UInt8]
-    /// STARTTLS was accepted: forget what the client said in plaintext (IMAP's `ID` fields), since a
-    /// man in the middle may have written it.
-    mutating func forgetPlaintextState()
+    /// STARTTLS was accepted: forget what the client said in plaintext (IMAP `ID` fields, a POP3 `USER`), which
+    /// anyone on the path could have written.
+    mutating func discardPlaintextState()
 
     /// A status reply: IMAP `tag OK [code] text`, POP3 `+OK`/`-ERR [code] text`, ManageSieve `OK (code) "text"`.
     static func reply(_ status: FrontEndStatus, tag: String?, code: String?, _ text: String) -> [UInt8]
@@ -41,7 +41,7 @@ protocol FrontEndDialect: Sendable {
 extension FrontEndDialect {
     func tag(of command: Command) -> String? { nil }
     func afterTLS(options: FrontEndOptions) -> [UInt8] { [] }
-    mutating func forgetPlaintextState() {}
+    mutating func discardPlaintextState() {}
     static func tagged(_ tag: String?, _ text: String) -> [UInt8] { replyLine(text) }
     static func challenge(_ data: [UInt8]) -> [UInt8] { replyLine("+", SASL.base64Encode(data)) }
 }

@@ -205,8 +205,7 @@ struct FrontEndEngine<Dialect: FrontEndDialect>: Sendable {
         // Anything the client pipelined after STARTTLS arrived in plaintext: drop it (RFC 9051 §6.2.1,
         // RFC 2595 §4, RFC 5804 §2.2).
         _ = dialect.reader.takeBuffered()
-        // Nor does anything said before it count after it (an ID's fields, a USER name).
-        dialect.forgetPlaintextState()
+        dialect.discardPlaintextState()
         phase = .startingTLS
         return [.send(Dialect.reply(.ok, tag: tag, code: nil, "Begin TLS negotiation now.")), .startTLS]
     }

@@ -19,8 +19,6 @@ extension IMAPFrontEnd {
             return caps.joined(separator: " ")
         }
 
-        mutating func forgetPlaintextState() { clientID = [] }
-
         func greeting(options: FrontEndOptions) -> [UInt8] {
             Self.tagged(nil, "OK [CAPABILITY \(capabilities(options))] Postern ready.")
         }
@@ -38,6 +36,7 @@ extension IMAPFrontEnd {
         static func tagged(_ tag: String?, _ text: String) -> [UInt8] { replyLine(tag ?? "*", text) }
         static func farewell(_ text: String) -> [UInt8] { replyLine("*", "BYE", text) }
         func tag(of command: IMAPCommand) -> String? { command.tag }
+        mutating func discardPlaintextState() { clientID = [] }
 
         mutating func nextCommand() -> FrontEndInput<IMAPCommand>? {
             switch reader.next() {

@@ -10,9 +10,6 @@ extension POP3FrontEnd {
         /// The name given with USER, waiting for PASS.
         private var pendingUser: String?
 
-        /// STLS already clears the USER name (any command but USER and PASS does); said again for clarity.
-        mutating func forgetPlaintextState() { pendingUser = nil }
-
         init(reader: LineReader) { self.reader = reader }
 
         static func capabilities(_ options: FrontEndOptions) -> [String] {
@@ -32,6 +29,7 @@ extension POP3FrontEnd {
         }
 
         static func farewell(_ text: String) -> [UInt8] { replyLine("-ERR", text) }
+        mutating func discardPlaintextState() { pendingUser = nil }
 
         mutating func nextCommand() -> FrontEndInput<[UInt8]>? { nextLine() }
         mutating func nextResponse() -> FrontEndInput<[UInt8]>? { nextLine() }
