@@ -37,6 +37,8 @@ public final class Server: Sendable {
     public let backends = BackendRegistry()
     /// The status page's last 15 minutes (sampled from `start()` on).
     let statusHistory = StatusHistory()
+    /// The signal sources, and the signals held until `runUntilStopped`.
+    let signalGate = Mutex(SignalGate())
 
     /// Builds the runtime from a loaded config; fails if TLS material or maps cannot be loaded, or the status
     /// file next to `server.pid_file` cannot be opened. `NOTIFY_SOCKET` in `environment` turns systemd

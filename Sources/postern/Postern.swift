@@ -45,6 +45,9 @@ struct Run: ParsableCommand {
     func run() throws {
         // A peer that closes while we write must not kill the process (exit 141).
         signal(SIGPIPE, SIG_IGN)
+        // A SIGHUP before the server catches signals must not kill it either: the config is read after this
+        // (one sent while the server is being built, before `catchSignals`, is lost; it is held from then on).
+        signal(SIGHUP, SIG_IGN)
         let config = try options.load()
         // One shared setting for every logger: a reload changes level and format at once.
         let control = LogControl(
@@ -70,6 +73,8 @@ struct Run: ParsableCommand {
         let server: Server
         do {
             server = try Server(config: config, logger: logger, logControl: control)
+            // Before the listeners accept: a SIGHUP sent as soon as a port answers must not kill us.
+            server.catchSignals()
             try server.start()
             try process.dropPrivileges(logger: logger)
         } catch {

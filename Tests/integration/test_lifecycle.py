@@ -94,3 +94,51 @@ def test_ipv6_listener(postern_factory, pki, backends):
         sock.close()
     log = wait_for_log(p, r"msg=session .*client=\[::1\]:\d+ .*listener=imap6 .*outcome=backend-closed .*user=alice")
     assert "outcome=backend-closed" in log
+
+
+def test_sighup_during_start_up_neither_kills_nor_is_lost(tmp_path, pki, backends):
+    """SIGHUPs from the first log line on (the open-file warning, written before the server is built) until
+    after the ports answer: the process survives each one, and those sent once it catches signals are
+    handled (a reload line), not left to the default action that ends the process."""
+    import threading
+
+    from harness.postern import Postern
+
+    plan = world.postern_config(tmp_path / "p", backends, pki, imap_listeners=("imap",))
+    # Under 2 x max_sessions + 64 open files: the warning comes first, before the listeners are bound.
+    p = Postern(tmp_path / "p", plan.config, nofile=512)
+    ready = threading.Event()
+    sent = {"early": 0, "late": 0}
+
+    def hammer() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "open-file limit" not in p.log_text():
+            time.sleep(0.002)
+        for _ in range(3000):
+            if p.proc is None or p.proc.poll() is not None or time.monotonic() > deadline:
+                return
+            p.proc.send_signal(signal.SIGHUP)
+            if ready.is_set():
+                sent["late"] += 1
+                if sent["late"] >= 5:
+                    return
+            else:
+                sent["early"] += 1
+            time.sleep(0.01)
+
+    t = threading.Thread(target=hammer, daemon=True)
+    t.start()
+    try:
+        p.start()
+        ready.set()
+        t.join(30)
+        assert sent["early"] >= 1, "no SIGHUP went out before the ports answered"
+        assert p.running(), p.log_tail()
+        wait_for_log(p, r"reloaded configuration")
+        assert p.running()
+        with RawIMAP(HOST, plan.ports["imap"], context=pki.client_context()) as c:
+            _, tagged = c.cmd("l", f"LOGIN alice {imap_quote(U['alice'])}")
+            assert tagged.startswith("l OK"), tagged
+    finally:
+        ready.set()
+        p.stop()
