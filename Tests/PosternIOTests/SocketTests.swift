@@ -11,7 +11,7 @@ final class SocketTests: XCTestCase {
     private var shard: EventShard!
 
     override func setUp() {
-        shard = EventShard(index: 3, readBufferSize: 4096)
+        shard = IOFixture.shard(index: 3, readBufferSize: 4096)
     }
 
     private static func keepaliveOptions(_ fd: Int32) -> [Int32?] {
