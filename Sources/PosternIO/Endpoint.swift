@@ -248,6 +248,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
                     }
                 case .wantMore:
                     flushTLS()
+                    tls.releaseIdleBuffers()
                     return
                 case .closed:
                     flushTLS()
