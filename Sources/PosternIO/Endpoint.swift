@@ -62,11 +62,16 @@ public final class Endpoint: Connection, @unchecked Sendable {
     /// `IOError.Kind.outputOverflow`.
     public var maxQueuedBytes: Int = 1 << 20
 
-    /// Wraps a connected (or connecting) non-blocking fd. Call `start()` next.
-    public init(fd: Int32, shard: EventShard, connecting: Bool = false) {
+    /// The peer's address as `accept` gave it (spares a `getpeername`), if known.
+    let acceptedPeer: SocketAddress?
+
+    /// Wraps a connected (or connecting) non-blocking fd. Call `start()` next. `peer` is the address
+    /// `accept` returned, if any (`peerAddress` then needs no system call).
+    public init(fd: Int32, shard: EventShard, connecting: Bool = false, peer: SocketAddress? = nil) {
         self.fd = fd
         self.shard = shard
         self.connecting = connecting
+        self.acceptedPeer = peer
     }
 
     deinit {
@@ -380,7 +385,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
 
 extension Endpoint {
     /// The remote address of the socket, if it is connected.
-    public var peerAddress: SocketAddress? { SocketOps.peerAddress(fd) }
+    public var peerAddress: SocketAddress? { acceptedPeer ?? SocketOps.peerAddress(fd) }
 
     /// Makes the next close send a reset instead of a FIN.
     public func setAbortiveClose() { SocketOps.setAbortiveClose(fd) }

@@ -141,7 +141,7 @@ public final class Server: Sendable {
         let context = SessionContext(
             shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, guards: guards,
             backends: backends, metrics: stats.table)
-        let endpoint = Endpoint(fd: fd, shard: shard)
+        let endpoint = Endpoint(fd: fd, shard: shard, peer: peer)
         let session = Session(
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
             localAddress: endpoint.localAddress, context: context,

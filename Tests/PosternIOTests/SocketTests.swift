@@ -69,6 +69,18 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(options.get(), [1, 90, 11, 5])
     }
 
+    func testTheAddressAcceptGaveIsThePeerAddress() {
+        let (fd, peer) = IOFixture.socketPair()
+        defer { Glibc.close(peer) }
+        let given = SocketAddress.numeric(host: "192.0.2.7", port: 40000)!
+        let endpoint = Endpoint(fd: fd, shard: shard, peer: given)
+        XCTAssertEqual(endpoint.peerAddress, given, "no getpeername: a socket pair's would be AF_UNIX")
+        let (otherFD, otherPeer) = IOFixture.socketPair()
+        defer { Glibc.close(otherPeer) }
+        let plain = Endpoint(fd: otherFD, shard: shard)
+        XCTAssertNotEqual(plain.peerAddress, given, "without one, the socket is asked")
+    }
+
     func testConnectingToAClosedLoopbackPortIsRefused() throws {
         // Bound but not listening: the port stays ours, and a connect to it gets a reset.
         let (closed, address) = IOFixture.loopbackSocket(listening: false)
