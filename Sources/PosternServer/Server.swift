@@ -48,7 +48,7 @@ public final class Server: Sendable {
         self.configPath = config.sourcePath
         self.loop = EventLoop(
             workers: config.server.workers, readBufferSize: 65536,
-            kind: EventLoopKind(rawValue: config.server.eventLoop.rawValue) ?? .dispatchSources)
+            kind: config.server.eventLoop == .dispatchEpoll ? .dispatchEpoll : .dispatchSources)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.guards = SessionGuards(limits: config.limits)
