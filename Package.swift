@@ -37,6 +37,8 @@ let package = Package(
             name: "CPosternShims",
             dependencies: ["COpenSSL"]
         ),
+        // epoll(7) and accept4(2), which Glibc's Swift module does not expose; nothing else lives here.
+        .target(name: "CPosternEpoll"),
         // Thin wrappers for libldap calls that need macros (LDAP_SASL_SIMPLE, LDAP_OPT_OFF, scopes, options).
         .target(
             name: "CPosternLDAPShims",
@@ -80,7 +82,7 @@ let package = Package(
         // The Dispatch event loop: listeners, non-blocking endpoints, connectors, timers.
         .target(
             name: "PosternIO",
-            dependencies: ["PosternTLS", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PosternTLS", "CPosternEpoll", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Structured log lines (text, logfmt, JSON) with every value escaped; a level changeable at run time.

@@ -72,6 +72,9 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--strace", action="store_true",
                     help="also print each proxy's system calls per session (strace -c -f, a separate run)")
     ap.add_argument("--keep", action="store_true", help="keep the state folder (configs and logs)")
+    ap.add_argument("--postern-variant", action="append", default=[], metavar="NAME:EVENT_LOOP[:BINARY]",
+                    help="another Postern column: NAME with server.event_loop EVENT_LOOP, running BINARY "
+                         "(default: POSTERN_BIN); repeatable, e.g. --postern-variant epoll:dispatch-epoll")
     a = ap.parse_args()
     q = a.quick
     for name, full, small in (("rounds", 3, 2), ("sessions", 1500, 200), ("concurrency", 100, 50), ("idle", 1000, 200),
@@ -218,7 +221,8 @@ class Bench:
         return "\n".join(rows)
 
 
-def start_world(state: Path, pki, only: list[str]) -> tuple[BenchDovecot, list[Target], Path, Path]:
+def start_world(state: Path, pki, only: list[str],
+                variants: list[str]) -> tuple[BenchDovecot, list[Target], Path, Path]:
     users = dict(USERS)
     users[BIG_USER[0]] = BIG_USER[1]
     dovecot = BenchDovecot(state / "dovecot", "BENCH", users, pki=pki)
@@ -235,6 +239,10 @@ def start_world(state: Path, pki, only: list[str]) -> tuple[BenchDovecot, list[T
         "perdition": lambda: PerditionTarget(state / "perdition", dovecot, pki, users),
     }
     targets = [makers[name]() for name in TARGETS if name in only]
+    for spec in variants:
+        name, loop, *binary = spec.split(":", 2)
+        targets.append(PosternTarget(state / f"postern-{name}", dovecot, pki, users,
+                                     binary[0] if binary else os.environ["POSTERN_BIN"], name=name, event_loop=loop))
     for t in targets:
         if t.proxy:
             t.start()
@@ -263,7 +271,7 @@ def main() -> int:
     try:
         pki = ensure_pki(state / "pki")
         lg_bin = measure.build_loadgen(state / "loadgen")
-        dovecot, targets, big, big_users = start_world(state, pki, a.only)
+        dovecot, targets, big, big_users = start_world(state, pki, a.only, a.postern_variant)
         lg = measure.Loadgen(lg_bin, pki.ca, state / "users.txt")
         bench = Bench(a, state, lg, big, big_users)
         lg.run("bulk", "imaps", dovecot.imaps_port, 1, 1, 1, users=big_users, M=big)  # page cache

@@ -4,7 +4,7 @@ import Yams
 /// The `server` and `limits` blocks of the schema.
 extension SchemaWalker {
     static let serverKeys =
-        ["workers", "admin_listen", "admin_token_file", "log_level", "log_format"] + processServerKeys
+        ["workers", "event_loop", "admin_listen", "admin_token_file", "log_level", "log_format"] + processServerKeys
     static let limitKeys =
         [
             "login_timeout", "idle_timeout", "login_attempts", "connect_timeout", "max_line", "buffer_size",
@@ -31,6 +31,11 @@ extension SchemaWalker {
             let workers = collector.integer(value, reader.path("workers"), in: 0...Self.maxWorkers)
         {
             settings.workers = workers
+        }
+        if let value = reader.optional("event_loop"),
+            let loop = collector.choice(value, reader.path("event_loop"), as: EventLoopName.self)
+        {
+            settings.eventLoop = loop
         }
         let adminNode = reader.optional("admin_listen")
         if let adminNode {

@@ -34,6 +34,7 @@ public enum ConfigDump {
     static func server(_ settings: ServerSettings) -> DumpNode {
         .map([
             ("workers", .int(settings.workers)),
+            ("event_loop", .string(settings.eventLoop.rawValue)),
             ("admin_listen", settings.adminListen.map { .string($0.description) } ?? .null),
             ("log_level", .string(settings.logLevel)),
             ("pid_file", .optionalString(settings.pidFile)),

@@ -2,14 +2,16 @@ import Dispatch
 import Glibc
 import PosternTLS
 
-/// One non-blocking socket with its read and write DispatchSources, an output buffer, and an
-/// optional TLS engine between the socket and the owner.
+/// One non-blocking socket with its read and write DispatchSources (or, on a `dispatchEpoll` shard, its
+/// place in the shard's epoll set), an output buffer, and an optional TLS engine between the socket and the
+/// owner.
 ///
 /// Confined to its shard's queue. Source rules that keep it from crashing or leaking (see the
 /// platform notes): both sources are resumed at once and only ever suspended from inside their own
 /// handlers (so they are armed first); a suspended source is resumed before it is cancelled; the fd
 /// is closed in the last cancel handler; a hang-up event (`data == 0`) is remembered so a paused
-/// endpoint reads to its end when it resumes; the shard timer polls paused sockets for errors.
+/// endpoint reads to its end when it resumes; the shard timer polls paused sockets for errors. On an epoll
+/// shard there are no sources: see Endpoint+Epoll.swift.
 ///
 /// Output is capped: when the bytes queued for the socket (plaintext, or TLS records including those OpenSSL
 /// makes by itself: handshake messages, alerts, KeyUpdate replies) would go over `maxQueuedBytes`, the
@@ -31,6 +33,10 @@ public final class Endpoint: Connection, @unchecked Sendable {
     var readCancelled = false
     var writeCancelled = false
     var liveSources = 2
+    /// On an epoll shard: the token the socket is registered with (nil until `start`).
+    var epollToken: UInt64?
+    /// On an epoll shard: whether an edge is still unread.
+    var epollRead: EpollReadState = .drained
     /// True once the fd was closed (in the last cancel handler, or by `close` before `start`).
     var fdReleased = false
     var pauseRequested = false
@@ -56,11 +62,16 @@ public final class Endpoint: Connection, @unchecked Sendable {
     /// `IOError.Kind.outputOverflow`.
     public var maxQueuedBytes: Int = 1 << 20
 
-    /// Wraps a connected (or connecting) non-blocking fd. Call `start()` next.
-    public init(fd: Int32, shard: EventShard, connecting: Bool = false) {
+    /// The peer's address as `accept` gave it (spares a `getpeername`), if known.
+    let acceptedPeer: SocketAddress?
+
+    /// Wraps a connected (or connecting) non-blocking fd. Call `start()` next. `peer` is the address
+    /// `accept` returned, if any (`peerAddress` then needs no system call).
+    public init(fd: Int32, shard: EventShard, connecting: Bool = false, peer: SocketAddress? = nil) {
         self.fd = fd
         self.shard = shard
         self.connecting = connecting
+        self.acceptedPeer = peer
     }
 
     deinit {
@@ -71,7 +82,11 @@ public final class Endpoint: Connection, @unchecked Sendable {
     /// Creates and resumes the sources. Does nothing once closed or started.
     public func start() {
         dispatchPrecondition(condition: .onQueue(shard.queue))
-        guard !closed, readSource == nil, writeSource == nil else { return }
+        guard !closed, readSource == nil, writeSource == nil, epollToken == nil else { return }
+        if let poller = shard.poller {
+            startEpoll(poller)
+            return
+        }
         let read = DispatchSource.makeReadSource(fileDescriptor: fd, queue: shard.queue)
         let write = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: shard.queue)
         read.setEventHandler { self.readReady() }
@@ -124,7 +139,8 @@ public final class Endpoint: Connection, @unchecked Sendable {
     public func pauseReading() {
         guard !pauseRequested, !closed, !readEOF else { return }
         pauseRequested = true
-        shard.paused[ObjectIdentifier(self)] = self
+        // Under epoll a hang-up or reset is reported even while paused: no polling needed.
+        if shard.poller == nil { shard.paused[ObjectIdentifier(self)] = self }
     }
 
     public func resumeReading() {
@@ -132,6 +148,10 @@ public final class Endpoint: Connection, @unchecked Sendable {
         pauseRequested = false
         shard.paused.removeValue(forKey: ObjectIdentifier(self))
         guard !closed, !readEOF else { return }
+        if shard.poller != nil {
+            epollResumed()
+            return
+        }
         if readSuspended {
             readSuspended = false
             readSource?.resume()
@@ -161,36 +181,46 @@ public final class Endpoint: Connection, @unchecked Sendable {
         shard.queue.async {
             self.pullScheduled = false
             guard !self.closed, !self.readEOF, !self.pauseRequested, self.hangupSeen else { return }
-            if self.readOnce() { self.schedulePull() }
+            if case .data = self.readOnce() { self.schedulePull() }
         }
     }
 
-    /// One read; true if bytes arrived.
+    /// What one read from the socket gave.
+    enum ReadOutcome {
+        /// This many bytes were read and delivered.
+        case data(Int)
+        /// Nothing to read now (EAGAIN).
+        case wouldBlock
+        /// EOF or a failure: the read side is over.
+        case ended
+    }
+
+    /// One read into the shard's buffer, delivered to the delegate.
     @discardableResult
-    private func readOnce() -> Bool {
+    func readOnce() -> ReadOutcome {
         let count = shard.readBuffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
         if count > 0 {
             bytesIn += UInt64(count)
             shard.readBuffer.withUnsafeBytes { deliver(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-            return true
+            return .data(count)
         }
         if count == 0 {
             reachedEOF()
-            return false
+            return .ended
         }
         let code = errno
         if code == EAGAIN || code == EWOULDBLOCK || code == EINTR {
             if hangupSeen {
                 if socketIsDead() {
                     fail(socketError(orElse: IOError(.reset, "connection hung up", code: ECONNRESET)))
-                } else {
-                    hangupSeen = false
+                    return .ended
                 }
+                hangupSeen = false
             }
-            return false
+            return .wouldBlock
         }
         fail(IOError.errno("read", code))
-        return false
+        return .ended
     }
 
     private func deliver(_ raw: UnsafeRawBufferPointer) {
@@ -223,6 +253,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
                     }
                 case .wantMore:
                     flushTLS()
+                    tls.releaseIdleBuffers()
                     return
                 case .closed:
                     flushTLS()
@@ -257,7 +288,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
     }
 
     /// The socket's pending error (SO_ERROR), classified: a keepalive that ran out is ETIMEDOUT, a timeout.
-    private func socketError(orElse fallback: IOError) -> IOError {
+    func socketError(orElse fallback: IOError) -> IOError {
         guard let code = SocketOps.option(fd, SOL_SOCKET, SO_ERROR), code != 0 else { return fallback }
         return IOError.errno("read", code)
     }
@@ -305,6 +336,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
         shard.lingering.removeValue(forKey: ObjectIdentifier(self))
         pending = []
         pendingStart = 0
+        if epollToken != nil { shard.poller?.remove(self) }
         guard readSource != nil || writeSource != nil else {
             releaseFD()
             return
@@ -353,7 +385,7 @@ public final class Endpoint: Connection, @unchecked Sendable {
 
 extension Endpoint {
     /// The remote address of the socket, if it is connected.
-    public var peerAddress: SocketAddress? { SocketOps.peerAddress(fd) }
+    public var peerAddress: SocketAddress? { acceptedPeer ?? SocketOps.peerAddress(fd) }
 
     /// Makes the next close send a reset instead of a FIN.
     public func setAbortiveClose() { SocketOps.setAbortiveClose(fd) }

@@ -13,6 +13,9 @@ public protocol ShardTickable: AnyObject {
 public final class EventShard: @unchecked Sendable {
     public let queue: DispatchQueue
     public let index: Int
+    public let kind: EventLoopKind
+    /// The shard's epoll set, when `kind` is `.dispatchEpoll`.
+    let poller: EpollPoller?
     /// Raw bytes read from sockets land here before they are handed on.
     var readBuffer: [UInt8]
     /// Decrypted TLS plaintext lands here.
@@ -24,11 +27,15 @@ public final class EventShard: @unchecked Sendable {
     private var tickables: [ObjectIdentifier: any ShardTickable] = [:]
     private var timer: (any DispatchSourceTimer)?
 
-    /// A shard with its own serial queue. `EventLoop` starts its timer; a unit test may leave it stopped
-    /// (nothing then ticks, polls paused sockets or ends lingering endpoints unless the test does).
-    public init(index: Int, readBufferSize: Int) {
+    /// A shard with its own serial queue, learning readiness the `kind` way (an epoll shard's source runs at
+    /// once). `EventLoop` starts its timer; a unit test may leave it stopped (nothing then ticks, polls paused
+    /// sockets or ends lingering endpoints unless the test does).
+    public init(index: Int, readBufferSize: Int, kind: EventLoopKind = .dispatchSources) {
         self.index = index
-        self.queue = DispatchQueue(label: "postern.shard.\(index)")
+        self.kind = kind
+        let queue = DispatchQueue(label: "postern.shard.\(index)")
+        self.queue = queue
+        self.poller = kind == .dispatchEpoll ? EpollPoller(queue: queue) : nil
         self.readBuffer = [UInt8](repeating: 0, count: readBufferSize)
         self.plaintextBuffer = [UInt8](repeating: 0, count: readBufferSize)
     }
@@ -73,11 +80,12 @@ public final class EventLoop: Sendable {
     public let shards: [EventShard]
     private let counter = Atomic<Int>(0)
 
-    /// `workers` queues (0 means one per core), each with a `readBufferSize`-byte read buffer.
-    public init(workers: Int, readBufferSize: Int = 65536) {
+    /// `workers` queues (0 means one per core), each with a `readBufferSize`-byte read buffer, learning
+    /// readiness the `kind` way.
+    public init(workers: Int, readBufferSize: Int = 65536, kind: EventLoopKind = .dispatchSources) {
         var count = workers
         if count <= 0 { count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-        shards = (0..<count).map { EventShard(index: $0, readBufferSize: readBufferSize) }
+        shards = (0..<count).map { EventShard(index: $0, readBufferSize: readBufferSize, kind: kind) }
         for shard in shards { shard.start() }
     }
 

@@ -1,7 +1,9 @@
+internal import CPosternEpoll
 import Dispatch
 import Glibc
 
-/// A listening socket that accepts until EAGAIN and hands each new connection to a shard.
+/// A listening socket that accepts until EAGAIN (`accept4`, non-blocking and close-on-exec in one call) and
+/// hands each new connection to a shard.
 public final class Listener: @unchecked Sendable {
     public let address: SocketAddress
     private let fd: Int32
@@ -57,7 +59,7 @@ public final class Listener: @unchecked Sendable {
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let client = withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    accept(fd, $0, &length)
+                    postern_accept_nonblocking(fd, $0, &length)
                 }
             }
             if client < 0 {
@@ -79,8 +81,6 @@ public final class Listener: @unchecked Sendable {
                 }
                 return
             }
-            SocketOps.setNonBlocking(client)
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             SocketOps.setOption(client, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
             if let keepalive { SocketOps.setKeepalive(client, keepalive) }
             let peer = SocketAddress(storage: storage, length: length)

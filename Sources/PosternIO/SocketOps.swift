@@ -56,9 +56,9 @@ enum SocketOps {
     /// Creates a non-blocking TCP socket and starts connecting it. EMFILE, ENFILE, ENOBUFS and ENOMEM from
     /// `socket()` or `connect()` throw `.localResource`.
     static func startConnect(to address: SocketAddress, keepalive: TCPKeepalive? = nil) throws(IOError) -> Int32 {
-        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+        let fd = socket(address.family, type, 0)
         guard fd >= 0 else { throw IOError.errno("socket") }
-        setNonBlocking(fd)
         setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
         if let keepalive { setKeepalive(fd, keepalive) }
         var storage = address.storage

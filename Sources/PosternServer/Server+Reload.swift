@@ -167,6 +167,7 @@ extension Server {
     private func warnAboutRestartOnlyKeys(_ old: ServerSettings, _ new: ServerSettings) {
         let changes: [(String, String, String)] = [
             ("server.workers", "\(old.workers)", "\(new.workers)"),
+            ("server.event_loop", old.eventLoop.rawValue, new.eventLoop.rawValue),
             ("server.user", old.user ?? "-", new.user ?? "-"),
             ("server.group", old.group ?? "-", new.group ?? "-"),
             ("server.pid_file", old.pidFile ?? "-", new.pidFile ?? "-"),

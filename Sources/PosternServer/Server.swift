@@ -50,7 +50,9 @@ public final class Server: Sendable {
         self.logger = logger
         self.logControl = logControl
         self.configPath = config.sourcePath
-        self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536)
+        self.loop = EventLoop(
+            workers: config.server.workers, readBufferSize: 65536,
+            kind: config.server.eventLoop == .dispatchEpoll ? .dispatchEpoll : .dispatchSources)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.guards = SessionGuards(limits: config.limits)
@@ -144,7 +146,7 @@ public final class Server: Sendable {
         let context = SessionContext(
             shard: shard, runtime: runtime, listener: listenerConfig, stats: stats, logger: logger, guards: guards,
             backends: backends, metrics: stats.table)
-        let endpoint = Endpoint(fd: fd, shard: shard)
+        let endpoint = Endpoint(fd: fd, shard: shard, peer: peer)
         let session = Session(
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
             localAddress: endpoint.localAddress, context: context,

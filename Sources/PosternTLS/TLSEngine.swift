@@ -9,8 +9,8 @@ import Glibc
 /// engine belongs to one session and is used on that session's queue only.
 public final class TLSEngine {
     private let ssl: OpaquePointer
-    private let rbio: OpaquePointer
-    private let wbio: OpaquePointer
+    private var rbio: OpaquePointer
+    private var wbio: OpaquePointer
     private let context: TLSContext
     public private(set) var handshakeComplete = false
     /// Set once the peer's close_notify was read.
@@ -171,6 +171,36 @@ public final class TLSEngine {
 
     /// Bytes of ciphertext waiting to be sent.
     public var outgoingCount: Int { Int(BIO_ctrl_pending(wbio)) }
+
+    /// Bytes the two memory BIOs hold allocated (their buffers only grow while they are in use).
+    public var bufferCapacity: Int { TLSEngine.capacity(of: rbio) + TLSEngine.capacity(of: wbio) }
+
+    private static func capacity(of bio: OpaquePointer) -> Int {
+        var memory: UnsafeMutablePointer<BUF_MEM>?
+        _ = withUnsafeMutablePointer(to: &memory) { BIO_ctrl(bio, BIO_C_GET_BUF_MEM_PTR, 0, $0) }
+        return memory.map { Int($0.pointee.max) } ?? 0
+    }
+
+    /// After the handshake, when no ciphertext waits either way and the memory BIOs hold more than
+    /// `threshold` bytes allocated (the handshake's flights, a bulk transfer), swaps in empty BIOs so an idle
+    /// connection keeps none of it. Returns whether it did.
+    @discardableResult
+    public func releaseIdleBuffers(threshold: Int = 1024) -> Bool {
+        guard handshakeComplete, BIO_ctrl_pending(rbio) == 0, BIO_ctrl_pending(wbio) == 0,
+            bufferCapacity > threshold
+        else { return false }
+        guard let freshRead = BIO_new(BIO_s_mem()) else { return false }
+        guard let freshWrite = BIO_new(BIO_s_mem()) else {
+            BIO_free(freshRead)
+            return false
+        }
+        _ = postern_bio_set_mem_eof_return(freshRead, -1)
+        // Both BIOs change, so SSL_set_bio takes one reference to each and frees the old ones.
+        SSL_set_bio(ssl, freshRead, freshWrite)
+        rbio = freshRead
+        wbio = freshWrite
+        return true
+    }
 
     /// Moves all pending ciphertext to the end of `output`.
     public func takeOutgoing(into output: inout [UInt8]) {

@@ -83,7 +83,12 @@ struct Run: ParsableCommand {
             throw ExitCode(1)
         }
         server.announceReady()
-        logger.info("started", metadata: ["config": "\(config.sourcePath)", "pid": "\(getpid())"])
+        logger.info(
+            "started",
+            metadata: [
+                "config": "\(config.sourcePath)", "pid": "\(getpid())",
+                "event_loop": "\(config.server.eventLoop.rawValue)",
+            ])
         server.runUntilStopped()
         process.cleanUp()
     }

@@ -26,8 +26,9 @@ final class ConfigDumpTests: XCTestCase {
     func testAMinimalConfigDumpsEveryDefault() throws {
         let dump = try assertRoundTrip(plainListener)
         for line in [
-            "  workers: 0", "  admin_listen: null", "  log_level: \"info\"", "  pid_file: null",
-            "  drain_seconds: 30", "  login_grace_seconds: 2", "  max_preauth_commands: 50", "  max_connections: 10000",
+            "  workers: 0", "  event_loop: \"dispatch-epoll\"", "  admin_listen: null", "  log_level: \"info\"",
+            "  pid_file: null", "  drain_seconds: 30", "  login_grace_seconds: 2", "  max_preauth_commands: 50",
+            "  max_connections: 10000",
             "  tcp_keepalive: true", "  login_timeout: 60", "    sasl:", "      - \"plain\"",
             "  regex_match: \"first\"", "    ttl: 300", "# tls: not set (no listener uses TLS)",
         ] {
@@ -40,6 +41,7 @@ final class ConfigDumpTests: XCTestCase {
             """
             server:
               workers: 2
+              event_loop: dispatch-epoll
               admin_listen: "[::1]:9100"
               log_level: debug
               pid_file: run/postern.pid

@@ -2,7 +2,7 @@ import XCTest
 
 @testable import PosternConfig
 
-/// The `server:` keys of the operations issue: `log_format` and `admin_token_file`.
+/// The `server:` keys of the operations issue (`log_format`, `admin_token_file`) and `event_loop`.
 final class ConfigServerTests: XCTestCase {
     func testLogFormatAndTokenFile() throws {
         let fixture = try ConfigFixture()
@@ -26,6 +26,20 @@ final class ConfigServerTests: XCTestCase {
         let config = try ConfigLoader.load(path: try fixture.write(plainListener))
         XCTAssertEqual(config.server.logFormat, .logfmt)
         XCTAssertNil(config.server.adminTokenFile)
+        XCTAssertEqual(config.server.eventLoop, .dispatchEpoll)
+    }
+
+    func testEventLoopChoices() throws {
+        let fixture = try ConfigFixture()
+        for name in ["dispatch-sources", "dispatch-epoll"] {
+            let config = try ConfigLoader.load(
+                path: try fixture.write("server:\n  event_loop: \(name)\n" + plainListener))
+            XCTAssertEqual(config.server.eventLoop.rawValue, name)
+        }
+        let issues = try fixture.issues("server:\n  event_loop: io_uring\n" + plainListener)
+        assertIssue(
+            issues, line: 2, key: "server.event_loop",
+            contains: "bad value 'io_uring' (allowed values: dispatch-sources, dispatch-epoll)")
     }
 
     func testBadValuesNameTheirLine() throws {

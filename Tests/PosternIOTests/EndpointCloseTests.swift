@@ -13,7 +13,7 @@ final class EndpointCloseTests: XCTestCase {
 
     override func setUp() {
         XCTAssertTrue(IOFixture.warmedUp)
-        shard = EventShard(index: 0, readBufferSize: 65536)
+        shard = IOFixture.shard(index: 0, readBufferSize: 65536)
         baseline = IOFixture.fdCount()
     }
 
@@ -106,7 +106,9 @@ final class EndpointCloseTests: XCTestCase {
             shard.queue.sync { endpoint.start() }
             shutdown(peer, Int32(SHUT_WR))
             XCTAssertTrue(eventually { delegate.events.contains(.eof) })
-            XCTAssertTrue(shard.queue.sync { endpoint.readCancelled }, "the read source went at EOF")
+            if shard.kind == .dispatchSources {
+                XCTAssertTrue(shard.queue.sync { endpoint.readCancelled }, "the read source went at EOF")
+            }
         }
     }
 

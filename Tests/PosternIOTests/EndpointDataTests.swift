@@ -10,7 +10,7 @@ final class EndpointDataTests: XCTestCase {
     private var shard: EventShard!
 
     override func setUp() {
-        shard = EventShard(index: 1, readBufferSize: 65536)
+        shard = IOFixture.shard(index: 1, readBufferSize: 65536)
     }
 
     private func startedEndpoint() -> (Endpoint, Int32, RecordingDelegate) {

@@ -11,7 +11,7 @@ final class EndpointReplayTests: XCTestCase {
     func testAClientHelloReadBeforeStartTLSIsReplayedIntoTheHandshake() throws {
         let pki = try IOTestPKI.get()
         let context = try pki.serverContext()
-        let shard = EventShard(index: 3, readBufferSize: 65536)
+        let shard = IOFixture.shard(index: 3, readBufferSize: 65536)
         let (fd, peer) = IOFixture.socketPair()
         defer { Glibc.close(peer) }
         let delegate = RecordingDelegate()
@@ -65,7 +65,7 @@ final class EndpointReplayTests: XCTestCase {
         }
         XCTAssertEqual(rc, 0)
         let accepted = try XCTUnwrap(IOFixture.accept(listener))
-        let endpoint = Endpoint(fd: accepted, shard: EventShard(index: 4, readBufferSize: 4096))
+        let endpoint = Endpoint(fd: accepted, shard: IOFixture.shard(index: 4, readBufferSize: 4096))
         XCTAssertEqual(endpoint.localAddress, address)
     }
 }

@@ -11,7 +11,7 @@ final class EndpointTLSTests: XCTestCase {
     private var shard: EventShard!
 
     override func setUp() {
-        shard = EventShard(index: 2, readBufferSize: 65536)
+        shard = IOFixture.shard(index: 2, readBufferSize: 65536)
     }
 
     private func endpoint(fd: Int32) -> (Endpoint, RecordingDelegate) {

@@ -46,15 +46,34 @@ enum IOFixture {
         return fdCount()
     }
 
-    /// libdispatch opens its own fds (epoll, eventfd, timers) on first use: do that before counting.
+    /// The event loop the shared endpoint tests run on: `POSTERN_TEST_EVENT_LOOP=dispatch-epoll swift test
+    /// --filter PosternIOTests` runs them all on epoll shards (the default is dispatch sources). The tests
+    /// named for epoll make their shards with an explicit kind.
+    static let kind: EventLoopKind =
+        ProcessInfo.processInfo.environment["POSTERN_TEST_EVENT_LOOP"].flatMap(EventLoopKind.init(rawValue:))
+        ?? .dispatchSources
+
+    /// A stopped shard (no timer) of `IOFixture.kind`, or of `kind` when given.
+    static func shard(index: Int, readBufferSize: Int = 65536, kind: EventLoopKind? = nil) -> EventShard {
+        EventShard(index: index, readBufferSize: readBufferSize, kind: kind ?? IOFixture.kind)
+    }
+
+    /// Shards that live as long as the process: their fds (an epoll shard's set) are never closed under a count.
+    nonisolated(unsafe) private static var keptShards: [EventShard] = []
+
+    /// libdispatch opens its own fds (epoll, eventfd, timers) on first use: do that, for both kinds of shard,
+    /// before counting.
     static let warmedUp: Bool = {
-        let shard = EventShard(index: 99, readBufferSize: 4096)
-        let (fd, peer) = socketPair()
-        let endpoint = Endpoint(fd: fd, shard: shard)
-        shard.queue.sync { endpoint.start() }
-        shard.queue.sync { endpoint.close() }
-        Glibc.close(peer)
-        eventually { shard.queue.sync { endpoint.fdReleased } }
+        for kind in EventLoopKind.allCases {
+            let shard = EventShard(index: 99, readBufferSize: 4096, kind: kind)
+            keptShards.append(shard)
+            let (fd, peer) = socketPair()
+            let endpoint = Endpoint(fd: fd, shard: shard)
+            shard.queue.sync { endpoint.start() }
+            shard.queue.sync { endpoint.close() }
+            Glibc.close(peer)
+            eventually { shard.queue.sync { endpoint.fdReleased } }
+        }
         return true
     }()
 

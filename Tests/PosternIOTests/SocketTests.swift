@@ -11,7 +11,7 @@ final class SocketTests: XCTestCase {
     private var shard: EventShard!
 
     override func setUp() {
-        shard = EventShard(index: 3, readBufferSize: 4096)
+        shard = IOFixture.shard(index: 3, readBufferSize: 4096)
     }
 
     private static func keepaliveOptions(_ fd: Int32) -> [Int32?] {
@@ -67,6 +67,18 @@ final class SocketTests: XCTestCase {
         XCTAssertEqual(rc, 0)
         XCTAssertEqual(seen.wait(timeout: .now() + 10), .success)
         XCTAssertEqual(options.get(), [1, 90, 11, 5])
+    }
+
+    func testTheAddressAcceptGaveIsThePeerAddress() {
+        let (fd, peer) = IOFixture.socketPair()
+        defer { Glibc.close(peer) }
+        let given = SocketAddress.numeric(host: "192.0.2.7", port: 40000)!
+        let endpoint = Endpoint(fd: fd, shard: shard, peer: given)
+        XCTAssertEqual(endpoint.peerAddress, given, "no getpeername: a socket pair's would be AF_UNIX")
+        let (otherFD, otherPeer) = IOFixture.socketPair()
+        defer { Glibc.close(otherPeer) }
+        let plain = Endpoint(fd: otherFD, shard: shard)
+        XCTAssertNotEqual(plain.peerAddress, given, "without one, the socket is asked")
     }
 
     func testConnectingToAClosedLoopbackPortIsRefused() throws {

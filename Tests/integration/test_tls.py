@@ -21,6 +21,7 @@ from harness.pki import SNI_NAME, issue_cert
 from harness.ports import dead_port, free_port
 from harness.postern import Postern, check_config
 from harness.tlsprobe import OLD_PROTOCOL_CIPHERS, probe, sslscan, weak_ciphers
+from harness.world import server_defaults
 
 HOST = "127.0.0.1"
 
@@ -53,7 +54,7 @@ def edge(tmp_path, pki, request):
     def make(listeners: list[dict], tls: dict | None = None, extra: dict | None = None) -> Postern:
         d = tmp_path / f"postern-{len(started) + 1}"
         cfg = {
-            "server": {"workers": 2, "admin_listen": f"{HOST}:{free_port()}", "log_level": "info"},
+            "server": server_defaults(workers=2, admin_listen=f"{HOST}:{free_port()}", log_level="info"),
             "listeners": listeners,
             "tls": {"certificate": str(pki.proxy_cert), "key": str(pki.proxy_key), "dh_params": str(pki.dh)},
             "backend_tls": {"ca_file": str(pki.ca)},

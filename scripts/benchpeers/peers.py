@@ -123,14 +123,19 @@ class Direct(Target):
 class PosternTarget(Target):
     name = "postern"
 
-    def __init__(self, state: Path, backend: Dovecot, pki, users: dict[str, str], binary: str):
+    def __init__(self, state: Path, backend: Dovecot, pki, users: dict[str, str], binary: str,
+                 name: str = "postern", event_loop: str | None = None):
+        """``event_loop``: ``server.event_loop`` (else ``POSTERN_EVENT_LOOP`` from the environment, else the
+        binary's default); ``name`` tells this Postern apart in the table (``--postern-variant``)."""
         super().__init__(state)
+        self.name = name
         self.binary = binary
+        self.event_loop = event_loop or os.environ.get("POSTERN_EVENT_LOOP")
         self.ports = {n: free_port(HOST) for n in PORT_NAMES}
         state.mkdir(parents=True, exist_ok=True)
         (state / "users.map").write_text("".join(f"{u} {HOST}\n" for u in users))
         self.config = {
-            "server": {"log_level": "info"},
+            "server": {"log_level": "info", **({"event_loop": self.event_loop} if self.event_loop else {})},
             "listeners": [
                 self._listener("imap", "imap", "starttls", backend.imap_port),
                 self._listener("imaps", "imap", "implicit", backend.imap_port),
@@ -159,7 +164,8 @@ class PosternTarget(Target):
 
     def version(self) -> str:
         out = subprocess.run([self.binary, "--version"], capture_output=True, text=True, timeout=30)
-        return f"Postern {out.stdout.strip()} ({self.binary})"
+        loop = f", event_loop {self.event_loop}" if self.event_loop else ""
+        return f"Postern {out.stdout.strip()} ({self.binary}{loop})"
 
 
 class Daemon:

@@ -209,6 +209,17 @@ class PosternPlan:
     map_path: Path
 
 
+def server_defaults(**keys) -> dict:
+    """The ``server:`` block every test config starts from: ``keys``, plus ``event_loop`` from the
+    environment's ``POSTERN_EVENT_LOOP`` when it is set (``dispatch-sources`` or ``dispatch-epoll``), so
+    the whole suite can be run on either event loop."""
+    out = dict(keys)
+    loop = os.environ.get("POSTERN_EVENT_LOOP")
+    if loop:
+        out["event_loop"] = loop
+    return out
+
+
 def postern_config(state_dir: Path, backends: Backends, pki, *,
                    listeners: list[dict] | None = None,
                    imap_listeners: tuple[str, ...] = ("imap", "imaps", "imap-req"),
@@ -252,7 +263,7 @@ def postern_config(state_dir: Path, backends: Backends, pki, *,
     map_path = state_dir / "users.map"
     map_path.write_text("\n".join(map_lines if map_lines is not None else backends.map_lines()) + "\n")
     cfg: dict = {
-        "server": {"workers": 2, "admin_listen": f"127.0.0.1:{admin_port}", "log_level": "info"},
+        "server": server_defaults(workers=2, admin_listen=f"127.0.0.1:{admin_port}", log_level="info"),
         "listeners": ls,
         "tls": {
             "certificate": str(pki.proxy_cert),

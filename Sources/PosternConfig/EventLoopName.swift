@@ -1,0 +1,7 @@
+/// `server.event_loop`: how the event loop learns that sockets are ready.
+public enum EventLoopName: String, Sendable, Equatable, CaseIterable {
+    /// A read and a write DispatchSource per socket.
+    case dispatchSources = "dispatch-sources"
+    /// One edge-triggered epoll set per worker queue behind one DispatchSource on its fd.
+    case dispatchEpoll = "dispatch-epoll"
+}

@@ -1,0 +1,121 @@
+internal import CPosternEpoll
+import Dispatch
+import Glibc
+
+/// A shard's epoll set (`EventLoopKind.dispatchEpoll`): each endpoint is registered edge-triggered once for
+/// its lifetime, and one DispatchSource on the epoll fd wakes the shard's queue, which drains what is ready
+/// with `epoll_wait(…, 0)` in bounded rounds (then yields, so timers and other work run in between).
+///
+/// Confined to the shard's queue. An endpoint's token is its fd with a serial number in the high half, so an
+/// event fetched for a socket closed earlier in the same batch never reaches the endpoint that reused the fd.
+/// Closing the fd removes it from the set (no `EPOLL_CTL_DEL`: nothing else holds the socket).
+final class EpollPoller: @unchecked Sendable {
+    /// Events fetched per `epoll_wait`, and rounds of it per wake before yielding.
+    static let batch = 64
+    static let rounds = 8
+
+    static let readable = postern_epollin | postern_epollrdhup | postern_epollerr | postern_epollhup
+    static let writable = postern_epollout | postern_epollerr | postern_epollhup
+    static let hungUp = postern_epollrdhup | postern_epollerr | postern_epollhup
+    static let error = postern_epollerr
+    private static let registration =
+        postern_epollin | postern_epollout | postern_epollrdhup | postern_epollet
+
+    let fd: Int32
+    private let queue: DispatchQueue
+    private var source: (any DispatchSourceRead)?
+    private var members: [Int32: Endpoint] = [:]
+    private var serial: UInt32 = 0
+    private let ready: UnsafeMutablePointer<postern_epoll_ready>
+    /// Endpoints to read again: their turn's budget ran out, or they were resumed with an edge unread.
+    private var again: [Endpoint] = []
+    private var againScheduled = false
+    private var draining = false
+
+    /// Creates the epoll set and starts its source on `queue`. Failing to create an epoll fd at start-up
+    /// (EMFILE, ENOMEM) is fatal: no event could ever be delivered.
+    init(queue: DispatchQueue) {
+        let fd = postern_epoll_create()
+        guard fd >= 0 else { fatalError("epoll_create1: \(String(cString: strerror(errno)))") }
+        self.fd = fd
+        self.queue = queue
+        ready = .allocate(capacity: EpollPoller.batch)
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        source.setEventHandler { [weak self] in self?.drain() }
+        // The epoll fd is closed only once libdispatch no longer watches it.
+        source.setCancelHandler { _ = Glibc.close(fd) }
+        source.resume()
+        self.source = source
+    }
+
+    deinit {
+        source?.cancel()
+        ready.deallocate()
+    }
+
+    /// Number of registered endpoints.
+    var count: Int { members.count }
+
+    /// Adds `endpoint`'s socket (EPOLLIN, EPOLLOUT, EPOLLRDHUP, edge-triggered) and returns its token. A socket
+    /// already readable or writable is reported at the next drain.
+    func register(_ endpoint: Endpoint) throws(IOError) -> UInt64 {
+        serial &+= 1
+        let token = UInt64(serial) << 32 | UInt64(UInt32(bitPattern: endpoint.fd))
+        guard postern_epoll_add(fd, endpoint.fd, EpollPoller.registration, token) == 0 else {
+            throw IOError.errno("epoll_ctl")
+        }
+        members[endpoint.fd] = endpoint
+        return token
+    }
+
+    /// Forgets `endpoint` (before its fd is closed, which takes the socket out of the set).
+    func remove(_ endpoint: Endpoint) {
+        if members[endpoint.fd] === endpoint { members.removeValue(forKey: endpoint.fd) }
+    }
+
+    /// Reads `endpoint` again in this turn (when called during a drain) or in the next one.
+    func readAgain(_ endpoint: Endpoint) {
+        again.append(endpoint)
+        guard !draining, !againScheduled else { return }
+        againScheduled = true
+        queue.async { [weak self] in
+            guard let self else { return }
+            self.againScheduled = false
+            self.runAgain()
+        }
+    }
+
+    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again.
+    func drain() {
+        draining = true
+        for _ in 0..<EpollPoller.rounds {
+            let count = Int(postern_epoll_poll(fd, ready, Int32(EpollPoller.batch)))
+            guard count > 0 else { break }
+            for index in 0..<count {
+                let event = ready[index]
+                guard let endpoint = members[Int32(truncatingIfNeeded: event.token)],
+                    endpoint.epollToken == event.token
+                else { continue }
+                endpoint.epollEvent(event.events)
+            }
+            if count < EpollPoller.batch { break }
+        }
+        draining = false
+        runAgain()
+    }
+
+    /// Reads each waiting endpoint once (each within its budget); those with more left wait for the next turn.
+    private func runAgain() {
+        guard !again.isEmpty else { return }
+        let waiting = again
+        again = []
+        draining = true
+        for endpoint in waiting { endpoint.epollReadAgain() }
+        draining = false
+        if !again.isEmpty {
+            let more = again
+            again = []
+            for endpoint in more { readAgain(endpoint) }
+        }
+    }
+}
