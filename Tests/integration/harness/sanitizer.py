@@ -30,6 +30,26 @@ def enabled() -> bool:
     return bool(os.environ.get(ENV))
 
 
+def kind() -> str | None:
+    """``thread`` or ``address`` when the binary under test is sanitized (``POSTERN_SANITIZER``,
+    set by ``scripts/sanitize``), else None."""
+    k = os.environ.get("POSTERN_SANITIZER") or None
+    return k if enabled() else None
+
+
+def slowdown() -> float:
+    """How much slower a sanitized Postern is, for a test's time and throughput budgets: TSan
+    runs the code 5-15 times slower, ASan about 2-3 times (measured here on test_bounds)."""
+    return {"thread": 10.0, "address": 3.0}.get(kind() or "", 1.0)
+
+
+def rss_allowance_kib(kib: int) -> int:
+    """An RSS growth budget for a sanitized Postern: TSan keeps shadow memory (about 4x the
+    application's) and ASan a quarantine of freed blocks (``quarantine_size_mb``, 16 MiB as
+    ``scripts/sanitize`` sets it) and redzones around each block."""
+    return {"thread": 4 * kib, "address": 2 * kib + 16 * 1024}.get(kind() or "", kib)
+
+
 def global_dir() -> Path | None:
     d = os.environ.get(ENV)
     return Path(d) if d else None
