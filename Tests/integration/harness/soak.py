@@ -1,6 +1,8 @@
 """The soak: a bounded mixed load against a real Postern in front of two real Dovecots, printing the
 Postern process's sessions, fds, RSS and CPU at the start, every minute and after the load stops.
-It exits non-zero unless they come back to the start (RSS within a tolerance, see ``--rss-mib``).
+It exits non-zero unless they come back to the start (the settled RSS within ``--rss-mib`` of it,
+and RSS not rising by more than half of that over the second half of the load), or more than
+``--max-failed-permille`` of the client sessions failed, or a reload did not take.
 
 Run through ``scripts/soak [MINUTES]``, or directly:
 
@@ -14,7 +16,7 @@ connection (SO_LINGER 0) with the answers unread; a wrong password on any protoc
 127.0.1.x so that the throttle it triggers delays no other client); ``--idlers`` IMAP sessions sit in
 IDLE for 10-60 s each, then DONE and LOGOUT, again and again, across the reloads; and every minute the
 config is rewritten (``limits.idle_timeout`` alternates between two values) and Postern gets SIGHUP
-(30 s into the load, then every 60 s),
+(30 s into the load, or half-way through a shorter one, then every 60 s),
 which must raise ``postern_config_generation``. State goes to ``.state/soak/`` (git-ignored); every
 process started is stopped by pid at the end, on Ctrl-C or SIGTERM.
 """
@@ -31,6 +33,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import procs, sanitizer, world
 from .clients import RawIMAP, imap_quote, sasl_plain
@@ -284,10 +287,10 @@ class Load:
             time.sleep(0.2)
         self.reloads_failed.append(f"reload {step}: generation stayed {before}")
 
-    def reloader(self) -> None:
-        """A reload 30 s into the load and then every minute, until the load stops."""
+    def reloader(self, first: float) -> None:
+        """A reload ``first`` seconds into the load and then every minute, until the load stops."""
         step = 1
-        while not self.stop.wait(30 if step == 1 else 60):
+        while not self.stop.wait(first if step == 1 else 60):
             try:
                 self.reload(step)
             except Exception as e:  # noqa: BLE001 - a failed reload is a finding
@@ -332,10 +335,10 @@ def settled_rss(p: Postern, seconds: float) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    state = REPO / ".state" / "soak"
+    state = Path(args.state).resolve()
     shutil.rmtree(state / "postern", ignore_errors=True)
     shutil.rmtree(state / "backends", ignore_errors=True)
-    pki = ensure_pki(state / "pki")
+    pki = ensure_pki(Path(args.pki).resolve() if args.pki else state / "pki")
     backends = world.start_backends(state / "backends", pki, cache_dir=state / "mail-cache")
     postern = None
     try:
@@ -358,7 +361,8 @@ def run(args: argparse.Namespace) -> int:
         load.reloads_ok = 0  # count the reloads under load only
         threads = [threading.Thread(target=load.worker, args=(i,), daemon=True)
                    for i in range(args.workers)]
-        threads.append(threading.Thread(target=load.reloader, daemon=True))
+        first_reload = min(30.0, args.minutes * 30)  # 30 s in, or half-way through a shorter load
+        threads.append(threading.Thread(target=load.reloader, args=(first_reload,), daemon=True))
         threads += [threading.Thread(target=load.idler, args=(i,), daemon=True)
                     for i in range(args.idlers)]
         for t in threads:
@@ -366,6 +370,7 @@ def run(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         end_at = t0 + args.minutes * 60
         previous, peak_rss, minute = start, start.rss_kib, 0
+        during: list[Sample] = []
         while time.monotonic() < end_at:
             next_at = min(end_at, t0 + (minute + 1) * 60)
             while time.monotonic() < next_at:
@@ -375,6 +380,7 @@ def run(args: argparse.Namespace) -> int:
             minute += 1
             now = sample(postern)
             peak_rss = max(peak_rss, now.rss_kib)
+            during.append(now)
             ok, failed = load.tally.totals()
             elapsed = now.at - t0
             print(now.row(f"{int(elapsed // 60)}:{int(elapsed % 60):02d}", previous)
@@ -395,6 +401,14 @@ def run(args: argparse.Namespace) -> int:
               f"{peak_rss / 1024:.1f} MiB")
         for e in load.tally.examples[:10]:
             print(f"  failure: {e}")
+        # A leak keeps growing under a steady load; the allocator's high-water mark does not.
+        trend = None
+        if len(during) >= 4:
+            half = during[len(during) // 2 - 1]
+            trend = (during[-1].rss_kib - half.rss_kib) / 1024
+            print(f"RSS under load: {half.rss_kib / 1024:.1f} MiB at minute {len(during) // 2}, "
+                  f"{during[-1].rss_kib / 1024:.1f} MiB at minute {len(during)} ({trend:+.1f} MiB in "
+                  "the second half)")
 
         problems = []
         if end.sessions != start.sessions:
@@ -405,6 +419,9 @@ def run(args: argparse.Namespace) -> int:
         if grown > args.rss_mib:
             problems.append(f"RSS {end.rss_kib / 1024:.1f} MiB, {grown:+.1f} MiB over the start "
                             f"(tolerance {args.rss_mib:g} MiB)")
+        if trend is not None and trend > args.rss_mib / 2:
+            problems.append(f"RSS rose {trend:.1f} MiB in the second half of the load "
+                            f"(tolerance {args.rss_mib / 2:g} MiB)")
         if failed > args.max_failed_permille * (ok + failed) / 1000:
             problems.append(f"{failed} of {ok + failed} client sessions failed "
                             f"(tolerance {args.max_failed_permille:g} per mille)")
@@ -438,7 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settle", type=float, default=20.0,
                     help="seconds without load before RSS is read, at the start and the end (20)")
     ap.add_argument("--rss-mib", type=float, default=8.0,
-                    help="how far the settled RSS may end above the start, in MiB (8)")
+                    help="how far the settled RSS may end above the start, in MiB (8); half of it is "
+                         "how far RSS may rise in the second half of the load")
+    ap.add_argument("--state", default=str(REPO / ".state" / "soak"),
+                    help="directory for the PKI, the backends and Postern's log (.state/soak)")
+    ap.add_argument("--pki", help="an existing test PKI directory to use (default: made in the state dir)")
     ap.add_argument("--max-failed-permille", type=float, default=1.0,
                     help="client sessions that may fail, per mille (1)")
     args = ap.parse_args(argv)
