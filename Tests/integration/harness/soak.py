@@ -70,12 +70,14 @@ HEADER = f"{'':>8} {'sessions':>8} {'fds':>6} {'RSS MiB':>9} {'threads':>7} {'CP
 
 
 def sample(p: Postern) -> Sample:
+    """The process's figures, read before the admin request for the session count: that request's own
+    connection would otherwise be counted as an fd while Postern has not yet seen it close."""
     with open(f"/proc/{p.pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15 of stat)
-    return Sample(at=time.monotonic(), sessions=p.sessions_active(), fds=p.open_fds(),
-                  rss_kib=p.rss_kib(), threads=p.threads(), cpu_s=cpu)
+    at, fds, rss, threads = time.monotonic(), p.open_fds(), p.rss_kib(), p.threads()
+    return Sample(at=at, sessions=p.sessions_active(), fds=fds, rss_kib=rss, threads=threads, cpu_s=cpu)
 
 
 @dataclass
