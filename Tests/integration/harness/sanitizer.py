@@ -38,16 +38,19 @@ def kind() -> str | None:
 
 
 def slowdown() -> float:
-    """How much slower a sanitized Postern is, for a test's time and throughput budgets: TSan
-    runs the code 5-15 times slower, ASan about 2-3 times (measured here on test_bounds)."""
-    return {"thread": 10.0, "address": 3.0}.get(kind() or "", 1.0)
+    """How much slower a sanitized Postern is, for a test's time and throughput budgets. Measured
+    with test_bounds' NOOP flood on the shared 2-core machine: TSan passed with 10; under ASan, at a
+    load of 14, 0.08 MiB of NOOPs were answered where an ordinary build answers over 1 MiB."""
+    return {"thread": 10.0, "address": 15.0}.get(kind() or "", 1.0)
 
 
 def rss_allowance_kib(kib: int) -> int:
-    """An RSS growth budget for a sanitized Postern: TSan keeps shadow memory (about 4x the
-    application's) and ASan a quarantine of freed blocks (``quarantine_size_mb``, 16 MiB as
-    ``scripts/sanitize`` sets it) and redzones around each block."""
-    return {"thread": 4 * kib, "address": 2 * kib + 16 * 1024}.get(kind() or "", kib)
+    """An RSS growth budget for a sanitized Postern. TSan keeps shadow memory (about 4x the
+    application's). ASan keeps a quarantine of freed blocks (``quarantine_size_mb``, 16 MiB as
+    ``scripts/sanitize`` sets it), per-thread caches and redzones, and its allocator seldom gives
+    memory back: test_bounds' pre-login floods (1.4 GiB written in 10 s) grew it by 41-68 MiB where
+    an ordinary build stays under 4 MiB. So under ASan only gross growth is caught."""
+    return {"thread": 4 * kib, "address": 4 * kib + 80 * 1024}.get(kind() or "", kib)
 
 
 def global_dir() -> Path | None:
