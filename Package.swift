@@ -44,6 +44,12 @@ let package = Package(
             name: "CPosternLDAPShims",
             dependencies: ["CLDAP"]
         ),
+        // The lock every module uses (`Mutex`, shadowing the standard library's), on a pthread mutex so that
+        // ThreadSanitizer understands it; re-exports Synchronization for `Atomic`.
+        .target(
+            name: "PosternSync",
+            swiftSettings: strict
+        ),
         // Socket-free protocol code: parsers and state machines, bytes in, actions out.
         .target(
             name: "PosternProtocol",
@@ -52,7 +58,7 @@ let package = Package(
         // OpenSSL 3 contexts and memory-BIO TLS engines; no OpenSSL type is public.
         .target(
             name: "PosternTLS",
-            dependencies: ["COpenSSL", "CPosternShims"],
+            dependencies: ["COpenSSL", "CPosternShims", "PosternSync"],
             swiftSettings: strict
         ),
         // The YAML configuration: typed structs, validation with file/line/key errors.
@@ -64,13 +70,13 @@ let package = Package(
         // User-to-backend maps behind an asynchronous lookup interface.
         .target(
             name: "PosternMap",
-            dependencies: ["PosternConfig"],
+            dependencies: ["PosternConfig", "PosternSync"],
             swiftSettings: strict
         ),
         // The LDAP map: a pool of libldap connections, each on its own queue, bridged to async lookups.
         .target(
             name: "PosternLDAP",
-            dependencies: ["CLDAP", "CPosternLDAPShims", "PosternMap", "PosternConfig"],
+            dependencies: ["CLDAP", "CPosternLDAPShims", "PosternMap", "PosternConfig", "PosternSync"],
             swiftSettings: strict
         ),
         // Translates a Perdition configuration (perdition.conf, popmap, LDAP URL) into Postern's YAML.
@@ -82,13 +88,15 @@ let package = Package(
         // The Dispatch event loop: listeners, non-blocking endpoints, connectors, timers.
         .target(
             name: "PosternIO",
-            dependencies: ["PosternTLS", "CPosternEpoll", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PosternTLS", "CPosternEpoll", "PosternSync", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Structured log lines (text, logfmt, JSON) with every value escaped; a level changeable at run time.
         .target(
             name: "PosternLog",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["PosternSync", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // The admin API's HTTP/1.1 plumbing: a bounded request parser, a response builder, token checks.
@@ -104,7 +112,7 @@ let package = Package(
         // Abuse control without I/O: connection limits and login throttling, shared across shards.
         .target(
             name: "PosternGuard",
-            dependencies: ["PosternConfig", "PosternMap"],
+            dependencies: ["PosternConfig", "PosternMap", "PosternSync"],
             swiftSettings: strict
         ),
         // Sessions: wires protocol, TLS, map and I/O together; admin endpoint; reload.
@@ -112,7 +120,7 @@ let package = Package(
             name: "PosternServer",
             dependencies: [
                 "PosternProtocol", "PosternTLS", "PosternConfig", "PosternMap", "PosternLDAP", "PosternIO",
-                "PosternGuard", "PosternAdmin", "PosternLog", "PosternProcess",
+                "PosternGuard", "PosternAdmin", "PosternLog", "PosternProcess", "PosternSync",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -123,6 +131,7 @@ let package = Package(
             name: "postern",
             dependencies: [
                 "PosternServer", "PosternConfig", "PosternMap", "PosternImport", "PosternProcess", "PosternLog",
+                "PosternSync",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,25 +141,26 @@ let package = Package(
         .testTarget(name: "PosternProtocolTests", dependencies: ["PosternProtocol"], swiftSettings: strict),
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"], swiftSettings: strict),
         .testTarget(
-            name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport"],
+            name: "PosternMapTests", dependencies: ["PosternMap", "PosternConfig", "PosternImport", "PosternSync"],
             swiftSettings: strict),
-        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS"], swiftSettings: strict),
+        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternSync"], swiftSettings: strict),
         .testTarget(
             name: "PosternLogTests",
-            dependencies: ["PosternLog", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PosternLog", "PosternSync", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
         .testTarget(name: "PosternAdminTests", dependencies: ["PosternAdmin"], swiftSettings: strict),
         .testTarget(name: "PosternProcessTests", dependencies: ["PosternProcess"], swiftSettings: strict),
         .testTarget(
-            name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap"],
+            name: "PosternGuardTests", dependencies: ["PosternGuard", "PosternConfig", "PosternMap", "PosternSync"],
             swiftSettings: strict),
-        .testTarget(name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS"], swiftSettings: strict),
+        .testTarget(
+            name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS", "PosternSync"], swiftSettings: strict),
         // Sessions driven by fake connections, a fake dialler, a fake map and a manual clock: no sockets.
         .testTarget(
             name: "PosternServerTests",
             dependencies: [
                 "PosternServer", "PosternIO", "PosternProtocol", "PosternConfig", "PosternMap", "PosternTLS",
-                "PosternAdmin", "PosternLog", .product(name: "Logging", package: "swift-log"),
+                "PosternAdmin", "PosternLog", "PosternSync", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
     ]

@@ -1,5 +1,5 @@
 import PosternConfig
-import Synchronization
+import PosternSync
 
 /// Counts client connections against `limits.max_connections`, `max_connections_per_ip` and
 /// `max_preauth_per_ip` (IPv6 counted per /64), and logged-in sessions against `max_sessions_per_user`.

@@ -1,6 +1,6 @@
 import PosternConfig
 import PosternMap
-import Synchronization
+import PosternSync
 
 /// Slows password guessing per client address without ever locking a user out.
 ///

@@ -1,4 +1,4 @@
-import Synchronization
+import PosternSync
 
 /// How long backends take to reject a wrong password, learnt from recent rejections, so that the answers
 /// Postern gives without a backend (an unknown user, a refused route, a spent failure budget) can be held

@@ -1,6 +1,6 @@
 import Dispatch
 import Glibc
-import Synchronization
+import PosternSync
 
 /// Something a shard's housekeeping timer visits once a second (sessions check their deadlines).
 public protocol ShardTickable: AnyObject {

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import PosternSync
 
 /// Resolves backend names off the event loop: at most `maxConcurrent` blocking lookups at once, each on a
 /// serial queue of its own (never the shared global pool), with a small TTL cache; numeric addresses are

@@ -2,7 +2,7 @@ import Dispatch
 import Foundation
 import PosternConfig
 import PosternMap
-import Synchronization
+import PosternSync
 
 /// The LDAP map's settings, with the bind password read from its file.
 public struct LDAPSettings: Sendable {

@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import PosternSync
 
 /// Writes each line to a file descriptor (stderr by default) with one `write(2)` per line, serialised
 /// so that lines from different threads never interleave even when a write is short. Does not close the fd.

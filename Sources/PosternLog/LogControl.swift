@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import PosternSync
 
 /// The settings every `PosternLogHandler` reads on each record: level, format and the priority prefix.
 /// Shared by all handlers of the process, so a reload changes them at once for every logger.

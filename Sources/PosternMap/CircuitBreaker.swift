@@ -1,4 +1,4 @@
-import Synchronization
+import PosternSync
 
 /// Remembers backends that could not be connected to, shared by every session: after `failures`
 /// consecutive failures a backend is skipped for `backoff` seconds. When the time is up, one session

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import PosternSync
 
 /// A source of the current time in seconds; tests inject their own.
 public protocol MapClock: Sendable {

@@ -1,5 +1,5 @@
 import PosternConfig
-import Synchronization
+import PosternSync
 
 /// One backend server as a map names it: a host, and a port when the map gives one.
 public struct BackendAddress: Sendable, Equatable, Hashable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Synchronization
+import PosternSync
 
 /// The cap on admin connections served at once: the accept handler enters, each connection's end leaves.
 final class AdminConnectionLimit: Sendable {

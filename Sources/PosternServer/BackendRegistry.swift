@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import PosternSync
 
 /// The backends as the whole server sees them, across reloads: those an operator drained (new logins try
 /// them last) and, for each backend dialled, its recent connect failures. Shared by every session.

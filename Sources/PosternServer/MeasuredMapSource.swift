@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 import PosternMap
-import Synchronization
+import PosternSync
 
 /// One map source (a file, a regex file, the directory) with its lookups timed
 /// (`postern_map_lookup_duration_seconds{source}`) and its last failure kept for `/readyz`.

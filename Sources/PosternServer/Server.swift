@@ -5,7 +5,7 @@ import PosternConfig
 import PosternIO
 import PosternLog
 import PosternProcess
-import Synchronization
+import PosternSync
 
 /// The running proxy: the bound listeners, the event loop, the runtime in service, reloads, the drain,
 /// signals and the admin endpoint.

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import PosternSync
 
 /// The sessions of every shard, for the admin API: each shard answers on its own queue and the results are
 /// gathered without blocking any queue (a group's notify on the caller's queue).

@@ -1,8 +1,8 @@
 import Foundation
 import PosternMap
 import PosternProcess
+import PosternSync
 import Prometheus
-import Synchronization
 
 /// Process-wide metrics in a Prometheus registry (names, help and buckets from `MetricCatalog`). Every handle
 /// is made once: the fixed ones here, those of a configuration's listeners and backends in its `MetricTable`.

@@ -1,7 +1,7 @@
 internal import COpenSSL
 internal import CPosternShims
 import Glibc
-import Synchronization
+import PosternSync
 
 /// The keys that encrypt stateless session tickets (AES-256-CBC with HMAC-SHA256, as OpenSSL's own).
 ///

@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import PosternSync
 
 /// Runs async work from a synchronous command and waits for it. The `postern` command is synchronous on
 /// purpose: with an async `main`, libdispatch parks the main thread inside `pthread_exit` (`dispatch_main`),

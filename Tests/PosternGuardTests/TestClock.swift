@@ -1,5 +1,5 @@
 import PosternMap
-import Synchronization
+import PosternSync
 
 /// A clock the test moves by hand.
 final class ManualClock: MapClock {

@@ -1,4 +1,4 @@
-import Synchronization
+import PosternSync
 
 @testable import PosternIO
 

@@ -1,6 +1,6 @@
 import Dispatch
 import Glibc
-import Synchronization
+import PosternSync
 import XCTest
 
 @testable import PosternIO

@@ -1,5 +1,5 @@
 import Logging
-import Synchronization
+import PosternSync
 
 @testable import PosternLog
 

@@ -1,6 +1,6 @@
 import PosternConfig
 import PosternMap
-import Synchronization
+import PosternSync
 import XCTest
 
 /// Login names cannot choose the backend: unsafe regex substitutions skip the rule, and

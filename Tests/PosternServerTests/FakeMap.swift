@@ -1,5 +1,5 @@
 import PosternMap
-import Synchronization
+import PosternSync
 
 /// A map that answers each lookup when the test says so.
 final class FakeMap: UserMap {

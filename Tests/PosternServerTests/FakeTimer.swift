@@ -1,5 +1,5 @@
 import PosternIO
-import Synchronization
+import PosternSync
 
 @testable import PosternServer
 

@@ -1,6 +1,6 @@
 import Logging
 import PosternLog
-import Synchronization
+import PosternSync
 
 /// Keeps every log line of a test's sessions: message, level and metadata.
 final class LogCapture: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
+import PosternSync
 import PosternTLS
-import Synchronization
 import XCTest
 
 /// Session resumption in memory: tickets with a rotating key, the session cache, and off.

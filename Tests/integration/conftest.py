@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import world  # noqa: E402
+from harness import sanitizer, world  # noqa: E402
 from harness.dovecot import DOVECOT  # noqa: E402
 from harness.pki import ensure_pki  # noqa: E402
 from harness.postern import Postern  # noqa: E402
@@ -28,6 +28,22 @@ def pytest_sessionstart(session):
         missing.append(f"dovecot ({DOVECOT})")
     if missing:
         raise pytest.UsageError(f"integration tests need {', '.join(missing)}: run scripts/setup")
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+    """Under ``scripts/sanitize`` (``POSTERN_SANITIZER_LOGS`` set): fail the test during which a
+    sanitized process wrote a report (collected when each Postern stops, and from the global log
+    directory). Autouse, so it is torn down after the fixtures that stop the processes."""
+    earlier = sanitizer.take()
+    if earlier:  # e.g. from a process an earlier test left running: still a finding
+        pytest.fail("sanitizer report(s) written before this test began:\n"
+                    + sanitizer.describe(earlier), pytrace=False)
+    yield
+    found = sanitizer.take()
+    if found:
+        pytest.fail("sanitizer report(s) written during this test:\n" + sanitizer.describe(found),
+                    pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from harness import procs, world
+from harness import procs, sanitizer, world
 from harness.clients import (RawIMAP, capabilities, curl, imap_quote, s_client, s_client_cipher,
                              sasl_plain)
 from harness.dovecot import Dovecot, make_message
@@ -337,6 +337,11 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 srv = http.server.HTTPServer((admin.group(1), int(admin.group(2))), H)
 signal.signal(signal.SIGHUP, lambda *a: print("reloaded", flush=True))
+# Under a sanitizer run the harness points log_path into the state dir: write a fake report there.
+lp = re.search(r"log_path=([^:]+)", os.environ.get("TSAN_OPTIONS", ""))
+if lp and "fake-race" in text:
+    with open(f"{lp.group(1)}.{os.getpid()}", "w") as f:
+        f.write("WARNING: ThreadSanitizer: data race\nSUMMARY: ThreadSanitizer: data race in fake\n")
 signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
 print("stub postern running", flush=True)
 srv.serve_forever()
@@ -442,3 +447,30 @@ def test_pop3_and_managesieve_on_both_backends(backends, pki):
             assert f.readline().startswith(b"OK")
         finally:
             s.close()
+
+
+def test_a_sanitizer_report_is_collected_when_postern_stops(tmp_path, monkeypatch):
+    """Under scripts/sanitize, a report the process writes (to the log_path the harness gives it,
+    inside its state dir) is recorded at stop and described with its SUMMARY line; without a
+    report nothing is recorded."""
+    monkeypatch.setenv(sanitizer.ENV, str(tmp_path / "global"))
+    monkeypatch.setenv("TSAN_OPTIONS", f"halt_on_error=0:log_path={tmp_path}/global/tsan")
+    stub = tmp_path / "postern-stub"
+    stub.write_text(STUB.replace("PYTHON", sys.executable))
+    stub.chmod(0o755)
+    assert sanitizer.take() == []
+    for marker, expect_report in (("clean", False), ("fake-race", True)):
+        admin, lp = free_port(), free_port()
+        cfg = {"server": {"admin_listen": f"127.0.0.1:{admin}"},
+               "listeners": [{"name": marker, "listen": [f"127.0.0.1:{lp}"]}]}
+        p = Postern(tmp_path / marker, cfg, binary=str(stub))
+        p.start()
+        p.stop()
+        found = sanitizer.take()
+        if not expect_report:
+            assert found == []
+            continue
+        assert [path.name for path, _ in found] == [f"sanitizer.{p.proc.pid}"]
+        assert found[0][0].parent == tmp_path / marker
+        assert "SUMMARY: ThreadSanitizer: data race in fake" in sanitizer.describe(found)
+    assert sanitizer.take() == []  # each report is taken once

@@ -17,7 +17,7 @@ import termios
 import threading
 import time
 
-from harness import world
+from harness import sanitizer, soak, world
 from harness.clients import RawIMAP, imap_quote
 
 U = world.USERS
@@ -202,3 +202,20 @@ def test_backend_killed_during_large_fetches(postern, pki, backends):
         _, tagged = c.cmd("b", f"LOGIN bob {imap_quote(U['bob'])}")
         assert tagged.startswith("b NO") and "[UNAVAILABLE]" in tagged, tagged
     assert postern.wait_sessions(0, timeout=30) == 0
+
+
+def test_scripts_soak_runs_and_reports(tmp_path, pki, capsys):
+    """scripts/soak's load (harness/soak.py) in a 20-second run with its own backends: every kind of
+    session succeeds, a reload takes, and sessions, fds and RSS come back (exit status 0)."""
+    rss_mib = sanitizer.rss_allowance_kib(8 * 1024) / 1024
+    rc = soak.main(["--minutes", "0.34", "--workers", "4", "--idlers", "2", "--settle", "3",
+                    "--rss-mib", f"{rss_mib:g}", "--state", str(tmp_path / "soak"), "--pki", str(pki.dir)])
+    out = capsys.readouterr().out
+    print(out)
+    assert rc == 0, out
+    assert "soak passed" in out
+    load = [x for x in out.splitlines() if x.startswith("load: ")]
+    assert load and "0 failed (" in load[0], out
+    for kind in ("imap", "pop3", "sieve", "bulk", "reset", "wrong-password"):
+        assert f"{kind} " in load[0], f"no {kind} session ran: {load[0]}"
+    assert "reloads 1 ok, 0 failed" in load[0], load[0]

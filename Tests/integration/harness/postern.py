@@ -7,7 +7,9 @@ address (and the admin address) accepts connections. It is stopped by its pid: S
 then SIGKILL after 10 s.
 
 The binary is ``$POSTERN_BIN``, or ``<repo>/.build/debug/postern``. ``nofile`` lowers the
-process's open-file limit (soft and hard ``RLIMIT_NOFILE``) before it starts.
+process's open-file limit (soft and hard ``RLIMIT_NOFILE``) before it starts. Under
+``scripts/sanitize`` a sanitizer report goes to ``sanitizer.PID`` in the state directory and fails
+the test (see ``harness/sanitizer.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import procs
+from . import procs, sanitizer
 from .yamlout import dump
 
 REPO = Path(__file__).resolve().parents[3]
@@ -176,6 +178,7 @@ class Postern:
         env = dict(os.environ)
         if self.env:
             env.update(self.env)
+        env = sanitizer.child_env(env, self.state_dir)
         limit = None
         if self.nofile is not None:
             n = self.nofile
@@ -234,6 +237,7 @@ class Postern:
         if self._log is not None:
             self._log.close()
             self._log = None
+        sanitizer.collect(self.state_dir)  # a sanitized build's reports fail the test (conftest)
         return p.returncode
 
     def kill(self) -> None:
