@@ -1,4 +1,4 @@
-import Synchronization
+import PosternSync
 
 /// Every listener's login attempts by result since the process started, kept across reloads: what the status
 /// page's "logins per minute" and login chart are computed from. One lock per finished login.

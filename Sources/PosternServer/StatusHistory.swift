@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import PosternSync
 
 /// The status page's last 15 minutes: a sample every `interval` seconds in a ring of `capacity`, taken by a
 /// timer on a queue of its own (never per event), plus the instant the process started.
