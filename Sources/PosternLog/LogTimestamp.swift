@@ -1,5 +1,16 @@
-/// RFC 3339 timestamps in UTC with milliseconds: `2026-11-29T03:29:28.123Z`.
-enum LogTimestamp {
+/// RFC 3339 timestamps in UTC with milliseconds: `2026-11-29T03:29:28.123Z`, for log lines and the admin
+/// API's JSON (without a Foundation date formatter, which builds ICU calendars each time).
+public enum LogTimestamp {
+    /// The timestamp of `secondsSinceEpoch`, to the nearest millisecond.
+    public static func string(secondsSinceEpoch: Double) -> String {
+        let milliseconds = Int64((secondsSinceEpoch * 1000).rounded())
+        let remainder = ((milliseconds % 1000) + 1000) % 1000
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        append(seconds: (milliseconds - remainder) / 1000, nanoseconds: remainder * 1_000_000, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends the timestamp for `seconds`/`nanoseconds` since the epoch.
     static func append(seconds: Int64, nanoseconds: Int64, to out: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
