@@ -188,7 +188,10 @@ if Context.environment["POSTERN_FUZZ"] != nil {
         ("FuzzConfigLoader", ["PosternConfig"]),
         ("FuzzAdminHTTP", ["PosternAdmin"]),
     ]
-    let tested: Set<String> = ["PosternProtocol", "PosternConfig", "PosternMap", "PosternImport", "PosternAdmin"]
+    // The modules under test and what they depend on inside the package.
+    let tested: Set<String> = [
+        "PosternProtocol", "PosternConfig", "PosternMap", "PosternImport", "PosternAdmin", "PosternSync",
+    ]
     package.products = []
     package.targets.removeAll { !tested.contains($0.name) }
     package.targets += [
