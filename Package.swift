@@ -155,6 +155,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "PosternIOTests", dependencies: ["PosternIO", "PosternTLS", "PosternSync"], swiftSettings: strict),
+        .testTarget(name: "PosternSyncTests", dependencies: ["PosternSync"], swiftSettings: strict),
         // Sessions driven by fake connections, a fake dialler, a fake map and a manual clock: no sockets.
         .testTarget(
             name: "PosternServerTests",
