@@ -72,6 +72,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--strace", action="store_true",
                     help="also print each proxy's system calls per session (strace -c -f, a separate run)")
     ap.add_argument("--keep", action="store_true", help="keep the state folder (configs and logs)")
+    ap.add_argument("--status-page", action="store_true",
+                    help="issue 13: a second Postern column, postern+page, whose status page stays open in a "
+                         "headless Chromium (refreshing every 2 s) through every run; both Postern columns "
+                         "get an admin listener, so the open page is the only difference")
     ap.add_argument("--postern-variant", action="append", default=[], metavar="NAME:EVENT_LOOP[:BINARY]",
                     help="another Postern column: NAME with server.event_loop EVENT_LOOP, running BINARY "
                          "(default: POSTERN_BIN); repeatable, e.g. --postern-variant epoll:dispatch-epoll")
@@ -101,6 +105,7 @@ class Bench:
         self.failed: dict[tuple[str, str], int] = {}
         self.reasons: dict[tuple[str, str], set[str]] = {}
         self.loadgen_share = 0.0
+        self.page_ages: list[float] = []
 
     def figure(self, key: str, label: str, lower: bool, vs_direct: bool, added: bool = False) -> Figure:
         if key not in self.figures:
@@ -149,8 +154,14 @@ class Bench:
         time.sleep(0.5)
         base = measure.pss_kib(t.roots())
 
+        held_cpu: list[float] = []
+
         def held_pss() -> int:
-            time.sleep(1.0)
+            # While the K sessions are held: the proxy's CPU over 2 s of nothing but idle sessions (timers,
+            # and the status page's refreshes when it is open), then its PSS.
+            c0 = measure.cpu_seconds(t.roots())
+            time.sleep(2.0)
+            held_cpu.append((measure.cpu_seconds(t.roots()) - c0) / 2.0)
             return measure.pss_kib(t.roots())
 
         res, held, after = self.lg.idle(kind, t.ports[port], k, 50, held_pss, sources=min(250, 1 + k // 5000))
@@ -158,6 +169,9 @@ class Bench:
         if held and after is not None:
             self.figure(f"{scenario}.pss", f"idle logged-in session in IDLE, {label}, K={k}: PSS KiB/session",
                         True, False).add(t.name, rnd, (after - base) / held)
+        if held and held_cpu:
+            self.figure(f"{scenario}.cpu", f"K={k} idle {label} sessions held: proxy CPU ms per second",
+                        True, False).add(t.name, rnd, held_cpu[-1] * 1000)
 
     def bulk(self, t: Target, rnd: int) -> None:
         a = self.a
@@ -194,6 +208,9 @@ class Bench:
             self.bulk(t, rnd)
         else:
             self.noop(scenario, t, rnd)
+        age = t.page_age() if isinstance(t, PosternTarget) else None
+        if age is not None:
+            self.page_ages.append(age)
 
     def strace(self, targets: list[Target]) -> str:
         scenario = next((s for s in self.a.scenarios if s in SESSIONS), None)
@@ -221,8 +238,8 @@ class Bench:
         return "\n".join(rows)
 
 
-def start_world(state: Path, pki, only: list[str],
-                variants: list[str]) -> tuple[BenchDovecot, list[Target], Path, Path]:
+def start_world(state: Path, pki, only: list[str], variants: list[str],
+                status_page: bool = False) -> tuple[BenchDovecot, list[Target], Path, Path]:
     users = dict(USERS)
     users[BIG_USER[0]] = BIG_USER[1]
     dovecot = BenchDovecot(state / "dovecot", "BENCH", users, pki=pki)
@@ -234,7 +251,8 @@ def start_world(state: Path, pki, only: list[str],
     dovecot.deliver(BIG_USER[0], from_file=big)
     makers = {
         "direct": lambda: Direct(dovecot),
-        "postern": lambda: PosternTarget(state / "postern", dovecot, pki, users, os.environ["POSTERN_BIN"]),
+        "postern": lambda: PosternTarget(state / "postern", dovecot, pki, users, os.environ["POSTERN_BIN"],
+                                         admin=status_page),
         "nginx": lambda: NginxTarget(state / "nginx", dovecot, pki, users),
         "perdition": lambda: PerditionTarget(state / "perdition", dovecot, pki, users),
     }
@@ -242,7 +260,11 @@ def start_world(state: Path, pki, only: list[str],
     for spec in variants:
         name, loop, *binary = spec.split(":", 2)
         targets.append(PosternTarget(state / f"postern-{name}", dovecot, pki, users,
-                                     binary[0] if binary else os.environ["POSTERN_BIN"], name=name, event_loop=loop))
+                                     binary[0] if binary else os.environ["POSTERN_BIN"], name=name, event_loop=loop,
+                                     admin=status_page))
+    if status_page:
+        targets.append(PosternTarget(state / "postern-page", dovecot, pki, users, os.environ["POSTERN_BIN"],
+                                     name="postern+page", status_page=True))
     for t in targets:
         if t.proxy:
             t.start()
@@ -271,7 +293,7 @@ def main() -> int:
     try:
         pki = ensure_pki(state / "pki")
         lg_bin = measure.build_loadgen(state / "loadgen")
-        dovecot, targets, big, big_users = start_world(state, pki, a.only, a.postern_variant)
+        dovecot, targets, big, big_users = start_world(state, pki, a.only, a.postern_variant, a.status_page)
         lg = measure.Loadgen(lg_bin, pki.ca, state / "users.txt")
         bench = Bench(a, state, lg, big, big_users)
         lg.run("bulk", "imaps", dovecot.imaps_port, 1, 1, 1, users=big_users, M=big)  # page cache
@@ -311,6 +333,9 @@ def main() -> int:
                 print(f"failed: {scenario} via {name}: {n} sessions ({why})")
         else:
             print("failed sessions: none")
+        if bench.page_ages:
+            print(f"status page (postern+page): after each of {len(bench.page_ages)} runs its last render was at most "
+                  f"{max(bench.page_ages):.1f} s old (it refreshes every 2 s; idle runs restart Postern and reload it)")
         if profile:
             print()
             print(profile)
@@ -318,7 +343,7 @@ def main() -> int:
         for t in targets:
             if t.proxy:
                 try:
-                    t.stop()
+                    t.close() if isinstance(t, PosternTarget) else t.stop()
                 except Exception as e:  # noqa: BLE001 - keep stopping the others
                     print(f"stopping {t.name}: {e}", file=sys.stderr)
         if dovecot is not None:

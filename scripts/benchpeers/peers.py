@@ -124,18 +124,26 @@ class PosternTarget(Target):
     name = "postern"
 
     def __init__(self, state: Path, backend: Dovecot, pki, users: dict[str, str], binary: str,
-                 name: str = "postern", event_loop: str | None = None):
+                 name: str = "postern", event_loop: str | None = None, admin: bool = False,
+                 status_page: bool = False):
         """``event_loop``: ``server.event_loop`` (else ``POSTERN_EVENT_LOOP`` from the environment, else the
-        binary's default); ``name`` tells this Postern apart in the table (``--postern-variant``)."""
+        binary's default); ``name`` tells this Postern apart in the table (``--postern-variant``).
+        ``admin``: an admin listener on 127.0.0.1; ``status_page``: also a headless Chromium that keeps the
+        status page (``GET /``) open on it, refreshing itself, for as long as this Postern runs."""
         super().__init__(state)
         self.name = name
         self.binary = binary
         self.event_loop = event_loop or os.environ.get("POSTERN_EVENT_LOOP")
         self.ports = {n: free_port(HOST) for n in PORT_NAMES}
+        self.status_page = status_page
+        self.browser = None
         state.mkdir(parents=True, exist_ok=True)
         (state / "users.map").write_text("".join(f"{u} {HOST}\n" for u in users))
+        server: dict = {"log_level": "info", **({"event_loop": self.event_loop} if self.event_loop else {})}
+        if admin or status_page:
+            server["admin_listen"] = f"{HOST}:{free_port(HOST)}"
         self.config = {
-            "server": {"log_level": "info", **({"event_loop": self.event_loop} if self.event_loop else {})},
+            "server": server,
             "listeners": [
                 self._listener("imap", "imap", "starttls", backend.imap_port),
                 self._listener("imaps", "imap", "implicit", backend.imap_port),
@@ -156,16 +164,50 @@ class PosternTarget(Target):
 
     def start(self) -> None:
         self.proc = Postern(self.state, self.config, binary=self.binary).start()
+        if self.status_page:
+            self._open_page()
+
+    def _open_page(self) -> None:
+        """Load the status page in the browser (started once) and wait for its first render; the page then
+        refreshes itself from the admin API every 2 s while the load runs."""
+        from selenium.webdriver.common.by import By
+
+        from harness.browser import Browser
+
+        if self.browser is None:
+            self.browser = Browser(self.state / "browser")
+        self.browser.driver.get(f"http://{self.config['server']['admin_listen']}/")
+        deadline = time.monotonic() + 30
+        while not self.browser.driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded"):
+            if time.monotonic() >= deadline:
+                raise procs.ProcessError(f"{self.name}: the status page did not render within 30 s")
+            time.sleep(0.1)
+
+    def page_age(self) -> float | None:
+        """Seconds since the open page last rendered fresh data from the admin API (it does every 2 s while
+        it refreshes), or None without a page."""
+        if self.browser is None:
+            return None
+        return self.browser.driver.execute_script(
+            "return (Date.now() - Number(document.body.dataset.loaded || 0)) / 1000")
 
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.stop()
             self.proc = None
 
+    def close(self) -> None:
+        """Stop Postern and the browser, if any."""
+        self.stop()
+        if self.browser is not None:
+            self.browser.close()
+            self.browser = None
+
     def version(self) -> str:
         out = subprocess.run([self.binary, "--version"], capture_output=True, text=True, timeout=30)
         loop = f", event_loop {self.event_loop}" if self.event_loop else ""
-        return f"Postern {out.stdout.strip()} ({self.binary}{loop})"
+        page = ", status page open in headless Chromium" if self.status_page else ""
+        return f"Postern {out.stdout.strip()} ({self.binary}{loop}{page})"
 
 
 class Daemon:
