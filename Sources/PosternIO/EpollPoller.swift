@@ -2,9 +2,10 @@ internal import CPosternEpoll
 import Dispatch
 import Glibc
 
-/// A shard's epoll set (`EventLoopKind.dispatchEpoll`): each endpoint is registered edge-triggered once for
-/// its lifetime, and one DispatchSource on the epoll fd wakes the shard's queue, which drains what is ready
-/// with `epoll_wait(…, 0)` in bounded rounds (then yields, so timers and other work run in between).
+/// A shard's epoll set (`EventLoopKind.dispatchEpoll` and `.epollThread`): each endpoint is registered
+/// edge-triggered once for its lifetime; one DispatchSource on the epoll fd (or, for `.epollThread`, the
+/// shard's `EpollWaiter` thread) wakes the shard's queue, which drains what is ready with
+/// `epoll_wait(…, 0)` in bounded rounds (then yields, so timers and other work run in between).
 ///
 /// Confined to the shard's queue. An endpoint's token is its fd with a serial number in the high half, so an
 /// event fetched for a socket closed earlier in the same batch never reaches the endpoint that reused the fd.
@@ -24,6 +25,7 @@ final class EpollPoller: @unchecked Sendable {
     let fd: Int32
     private let queue: DispatchQueue
     private var source: (any DispatchSourceRead)?
+    private var waiter: EpollWaiter?
     private var members: [Int32: Endpoint] = [:]
     private var serial: UInt32 = 0
     private let ready: UnsafeMutablePointer<postern_epoll_ready>
@@ -32,14 +34,20 @@ final class EpollPoller: @unchecked Sendable {
     private var againScheduled = false
     private var draining = false
 
-    /// Creates the epoll set and starts its source on `queue`. Failing to create an epoll fd at start-up
-    /// (EMFILE, ENOMEM) is fatal: no event could ever be delivered.
-    init(queue: DispatchQueue) {
+    /// Creates the epoll set and starts its source on `queue` (with `thread`, shard `index`'s `EpollWaiter`
+    /// instead). Failing to create an epoll fd at start-up (EMFILE, ENOMEM) is fatal: no event could ever be
+    /// delivered.
+    init(queue: DispatchQueue, thread: Bool = false, index: Int = 0) {
         let fd = postern_epoll_create()
         guard fd >= 0 else { fatalError("epoll_create1: \(String(cString: strerror(errno)))") }
         self.fd = fd
         self.queue = queue
         ready = .allocate(capacity: EpollPoller.batch)
+        if thread {
+            // The waiter closes the epoll fd when it stops.
+            waiter = EpollWaiter(epollFD: fd, index: index, queue: queue) { [weak self] in self?.drain() }
+            return
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.drain() }
         // The epoll fd is closed only once libdispatch no longer watches it.
@@ -50,7 +58,15 @@ final class EpollPoller: @unchecked Sendable {
 
     deinit {
         source?.cancel()
+        waiter?.stop()
         ready.deallocate()
+    }
+
+    /// The `pthread_self()` of an `.epollThread` shard's waiter once it runs, else nil.
+    var waiterThread: UInt? {
+        guard let waiter else { return nil }
+        let id = waiter.thread.load(ordering: .acquiring)
+        return id == 0 ? nil : id
     }
 
     /// Number of registered endpoints.
