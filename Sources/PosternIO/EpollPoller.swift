@@ -14,6 +14,9 @@ final class EpollPoller: @unchecked Sendable {
     /// Events fetched per `epoll_wait`, and rounds of it per wake before yielding.
     static let batch = 64
     static let rounds = 8
+    /// Rounds of work deferred with `EventShard.soon` run at the end of one wake (work deferred by the last
+    /// round goes to the queue as blocks of its own).
+    static let deferredRounds = 16
 
     static let readable = postern_epollin | postern_epollrdhup | postern_epollerr | postern_epollhup
     static let writable = postern_epollout | postern_epollerr | postern_epollhup
@@ -32,7 +35,10 @@ final class EpollPoller: @unchecked Sendable {
     /// Endpoints to read again: their turn's budget ran out, or they were resumed with an edge unread.
     private var again: [Endpoint] = []
     private var againScheduled = false
-    private var draining = false
+    /// Work for the end of this wake (`EventShard.soon`), in order.
+    private var deferred: [@Sendable () -> Void] = []
+    /// Whether a wake (or a turn of reading again) is running: `soon` then defers to its end.
+    private(set) var draining = false
 
     /// Creates the epoll set and starts its source on `queue` (with `thread`, shard `index`'s `EpollWaiter`
     /// instead). Failing to create an epoll fd at start-up (EMFILE, ENOMEM) is fatal: no event could ever be
@@ -92,16 +98,17 @@ final class EpollPoller: @unchecked Sendable {
     /// Reads `endpoint` again in this turn (when called during a drain) or in the next one.
     func readAgain(_ endpoint: Endpoint) {
         again.append(endpoint)
-        guard !draining, !againScheduled else { return }
-        againScheduled = true
-        queue.async { [weak self] in
-            guard let self else { return }
-            self.againScheduled = false
-            self.runAgain()
-        }
+        guard !draining else { return }
+        scheduleAgain()
     }
 
-    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again.
+    /// Runs `work` at the end of the current wake, after the events (only during one: see `draining`).
+    func deferToEndOfWake(_ work: @escaping @Sendable () -> Void) {
+        deferred.append(work)
+    }
+
+    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again, then the
+    /// work deferred to its end.
     func drain() {
         draining = true
         for _ in 0..<EpollPoller.rounds {
@@ -116,22 +123,48 @@ final class EpollPoller: @unchecked Sendable {
             }
             if count < EpollPoller.batch { break }
         }
-        draining = false
         runAgain()
+        runDeferred()
+        draining = false
+    }
+
+    /// A later turn of the queue for the endpoints waiting to read again.
+    private func scheduleAgain() {
+        guard !againScheduled else { return }
+        againScheduled = true
+        queue.async { [weak self] in
+            guard let self else { return }
+            self.againScheduled = false
+            self.draining = true
+            self.runAgain()
+            self.runDeferred()
+            self.draining = false
+        }
     }
 
     /// Reads each waiting endpoint once (each within its budget); those with more left wait for the next turn.
+    /// Runs while `draining`.
     private func runAgain() {
         guard !again.isEmpty else { return }
         let waiting = again
         again = []
-        draining = true
         for endpoint in waiting { endpoint.epollReadAgain() }
-        draining = false
-        if !again.isEmpty {
-            let more = again
-            again = []
-            for endpoint in more { readAgain(endpoint) }
+        if !again.isEmpty { scheduleAgain() }
+    }
+
+    /// Runs the deferred work, and what it defers in turn, for up to `deferredRounds` rounds; anything left
+    /// goes to the queue. Runs while `draining`.
+    private func runDeferred() {
+        var round = 0
+        while !deferred.isEmpty {
+            let work = deferred
+            deferred = []
+            guard round < EpollPoller.deferredRounds else {
+                for item in work { queue.async(execute: item) }
+                return
+            }
+            round += 1
+            for item in work { item() }
         }
     }
 }

@@ -67,6 +67,19 @@ public final class EventShard: @unchecked Sendable {
         tickables.removeValue(forKey: ObjectIdentifier(object))
     }
 
+    /// Runs `work` on the shard's queue after the current event: at the end of the current epoll wake when
+    /// there is one (on the same thread, with no new block on the queue), else as a block of its own. Called on
+    /// the queue; for answers that are ready at once but must not re-enter their caller (a numeric backend
+    /// address, a map that answers without suspending).
+    public func soon(_ work: @escaping @Sendable () -> Void) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if let poller, poller.draining {
+            poller.deferToEndOfWake(work)
+        } else {
+            queue.async(execute: work)
+        }
+    }
+
     /// Monotonic nanoseconds.
     public static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
