@@ -2,7 +2,10 @@
 #include "CPosternEpoll.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 const uint32_t postern_epollin = EPOLLIN;
 const uint32_t postern_epollout = EPOLLOUT;
@@ -39,4 +42,13 @@ int postern_epoll_poll(int epfd, postern_epoll_ready *out, int max) {
 
 int postern_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length) {
     return accept4(fd, address, length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int postern_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+void postern_name_thread(const char *name) {
+    char short_name[16];
+    strncpy(short_name, name, sizeof short_name - 1);
+    short_name[sizeof short_name - 1] = 0;
+    pthread_setname_np(pthread_self(), short_name);
 }

@@ -4,4 +4,6 @@ public enum EventLoopName: String, Sendable, Equatable, CaseIterable {
     case dispatchSources = "dispatch-sources"
     /// One edge-triggered epoll set per worker queue behind one DispatchSource on its fd.
     case dispatchEpoll = "dispatch-epoll"
+    /// The same epoll set per worker queue, waited on by a thread per queue that runs the queue's drain itself.
+    case epollThread = "epoll-thread"
 }

@@ -2,9 +2,10 @@ internal import CPosternEpoll
 import Dispatch
 import Glibc
 
-/// A shard's epoll set (`EventLoopKind.dispatchEpoll`): each endpoint is registered edge-triggered once for
-/// its lifetime, and one DispatchSource on the epoll fd wakes the shard's queue, which drains what is ready
-/// with `epoll_wait(…, 0)` in bounded rounds (then yields, so timers and other work run in between).
+/// A shard's epoll set (`EventLoopKind.dispatchEpoll` and `.epollThread`): each endpoint is registered
+/// edge-triggered once for its lifetime; one DispatchSource on the epoll fd (or, for `.epollThread`, the
+/// shard's `EpollWaiter` thread) wakes the shard's queue, which drains what is ready with
+/// `epoll_wait(…, 0)` in bounded rounds (then yields, so timers and other work run in between).
 ///
 /// Confined to the shard's queue. An endpoint's token is its fd with a serial number in the high half, so an
 /// event fetched for a socket closed earlier in the same batch never reaches the endpoint that reused the fd.
@@ -13,6 +14,9 @@ final class EpollPoller: @unchecked Sendable {
     /// Events fetched per `epoll_wait`, and rounds of it per wake before yielding.
     static let batch = 64
     static let rounds = 8
+    /// Rounds of work deferred with `EventShard.soon` run at the end of one wake (work deferred by the last
+    /// round goes to the queue as blocks of its own).
+    static let deferredRounds = 16
 
     static let readable = postern_epollin | postern_epollrdhup | postern_epollerr | postern_epollhup
     static let writable = postern_epollout | postern_epollerr | postern_epollhup
@@ -24,22 +28,32 @@ final class EpollPoller: @unchecked Sendable {
     let fd: Int32
     private let queue: DispatchQueue
     private var source: (any DispatchSourceRead)?
+    private var waiter: EpollWaiter?
     private var members: [Int32: Endpoint] = [:]
     private var serial: UInt32 = 0
     private let ready: UnsafeMutablePointer<postern_epoll_ready>
     /// Endpoints to read again: their turn's budget ran out, or they were resumed with an edge unread.
     private var again: [Endpoint] = []
     private var againScheduled = false
-    private var draining = false
+    /// Work for the end of this wake (`EventShard.soon`), in order.
+    private var deferred: [@Sendable () -> Void] = []
+    /// Whether a wake (or a turn of reading again) is running: `soon` then defers to its end.
+    private(set) var draining = false
 
-    /// Creates the epoll set and starts its source on `queue`. Failing to create an epoll fd at start-up
-    /// (EMFILE, ENOMEM) is fatal: no event could ever be delivered.
-    init(queue: DispatchQueue) {
+    /// Creates the epoll set and starts its source on `queue` (with `thread`, shard `index`'s `EpollWaiter`
+    /// instead). Failing to create an epoll fd at start-up (EMFILE, ENOMEM) is fatal: no event could ever be
+    /// delivered.
+    init(queue: DispatchQueue, thread: Bool = false, index: Int = 0) {
         let fd = postern_epoll_create()
         guard fd >= 0 else { fatalError("epoll_create1: \(String(cString: strerror(errno)))") }
         self.fd = fd
         self.queue = queue
         ready = .allocate(capacity: EpollPoller.batch)
+        if thread {
+            // The waiter closes the epoll fd when it stops.
+            waiter = EpollWaiter(epollFD: fd, index: index, queue: queue) { [weak self] in self?.drain() }
+            return
+        }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.drain() }
         // The epoll fd is closed only once libdispatch no longer watches it.
@@ -50,7 +64,15 @@ final class EpollPoller: @unchecked Sendable {
 
     deinit {
         source?.cancel()
+        waiter?.stop()
         ready.deallocate()
+    }
+
+    /// The `pthread_self()` of an `.epollThread` shard's waiter once it runs, else nil.
+    var waiterThread: UInt? {
+        guard let waiter else { return nil }
+        let id = waiter.thread.load(ordering: .acquiring)
+        return id == 0 ? nil : id
     }
 
     /// Number of registered endpoints.
@@ -76,16 +98,17 @@ final class EpollPoller: @unchecked Sendable {
     /// Reads `endpoint` again in this turn (when called during a drain) or in the next one.
     func readAgain(_ endpoint: Endpoint) {
         again.append(endpoint)
-        guard !draining, !againScheduled else { return }
-        againScheduled = true
-        queue.async { [weak self] in
-            guard let self else { return }
-            self.againScheduled = false
-            self.runAgain()
-        }
+        guard !draining else { return }
+        scheduleAgain()
     }
 
-    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again.
+    /// Runs `work` at the end of the current wake, after the events (only during one: see `draining`).
+    func deferToEndOfWake(_ work: @escaping @Sendable () -> Void) {
+        deferred.append(work)
+    }
+
+    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again, then the
+    /// work deferred to its end.
     func drain() {
         draining = true
         for _ in 0..<EpollPoller.rounds {
@@ -100,22 +123,48 @@ final class EpollPoller: @unchecked Sendable {
             }
             if count < EpollPoller.batch { break }
         }
-        draining = false
         runAgain()
+        runDeferred()
+        draining = false
+    }
+
+    /// A later turn of the queue for the endpoints waiting to read again.
+    private func scheduleAgain() {
+        guard !againScheduled else { return }
+        againScheduled = true
+        queue.async { [weak self] in
+            guard let self else { return }
+            self.againScheduled = false
+            self.draining = true
+            self.runAgain()
+            self.runDeferred()
+            self.draining = false
+        }
     }
 
     /// Reads each waiting endpoint once (each within its budget); those with more left wait for the next turn.
+    /// Runs while `draining`.
     private func runAgain() {
         guard !again.isEmpty else { return }
         let waiting = again
         again = []
-        draining = true
         for endpoint in waiting { endpoint.epollReadAgain() }
-        draining = false
-        if !again.isEmpty {
-            let more = again
-            again = []
-            for endpoint in more { readAgain(endpoint) }
+        if !again.isEmpty { scheduleAgain() }
+    }
+
+    /// Runs the deferred work, and what it defers in turn, for up to `deferredRounds` rounds; anything left
+    /// goes to the queue. Runs while `draining`.
+    private func runDeferred() {
+        var round = 0
+        while !deferred.isEmpty {
+            let work = deferred
+            deferred = []
+            guard round < EpollPoller.deferredRounds else {
+                for item in work { queue.async(execute: item) }
+                return
+            }
+            round += 1
+            for item in work { item() }
         }
     }
 }

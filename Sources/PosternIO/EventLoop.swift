@@ -14,7 +14,7 @@ public final class EventShard: @unchecked Sendable {
     public let queue: DispatchQueue
     public let index: Int
     public let kind: EventLoopKind
-    /// The shard's epoll set, when `kind` is `.dispatchEpoll`.
+    /// The shard's epoll set, when `kind` is `.dispatchEpoll` or `.epollThread`.
     let poller: EpollPoller?
     /// Raw bytes read from sockets land here before they are handed on.
     var readBuffer: [UInt8]
@@ -35,7 +35,11 @@ public final class EventShard: @unchecked Sendable {
         self.kind = kind
         let queue = DispatchQueue(label: "postern.shard.\(index)")
         self.queue = queue
-        self.poller = kind == .dispatchEpoll ? EpollPoller(queue: queue) : nil
+        switch kind {
+        case .dispatchSources: self.poller = nil
+        case .dispatchEpoll: self.poller = EpollPoller(queue: queue)
+        case .epollThread: self.poller = EpollPoller(queue: queue, thread: true, index: index)
+        }
         self.readBuffer = [UInt8](repeating: 0, count: readBufferSize)
         self.plaintextBuffer = [UInt8](repeating: 0, count: readBufferSize)
     }
@@ -61,6 +65,19 @@ public final class EventShard: @unchecked Sendable {
     public func unregister(_ object: any ShardTickable) {
         dispatchPrecondition(condition: .onQueue(queue))
         tickables.removeValue(forKey: ObjectIdentifier(object))
+    }
+
+    /// Runs `work` on the shard's queue after the current event: at the end of the current epoll wake when
+    /// there is one (on the same thread, with no new block on the queue), else as a block of its own. Called on
+    /// the queue; for answers that are ready at once but must not re-enter their caller (a numeric backend
+    /// address, a map that answers without suspending).
+    public func soon(_ work: @escaping @Sendable () -> Void) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        if let poller, poller.draining {
+            poller.deferToEndOfWake(work)
+        } else {
+            queue.async(execute: work)
+        }
     }
 
     /// Monotonic nanoseconds.

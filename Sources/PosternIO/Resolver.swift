@@ -83,6 +83,11 @@ public final class Resolver: Sendable {
 
     /// Resolves `host` and `port`; `completion` runs on `shard.queue`.
     public func resolve(host: String, port: Int, on shard: EventShard, completion: @escaping Completion) {
+        if let address = SocketAddress.numeric(host: host, port: port) {
+            // Answered after the caller's event, on the same turn of the shard (`EventShard.soon`).
+            shard.soon { completion(.success([address])) }
+            return
+        }
         resolve(host: host, port: port, on: shard.queue, completion: completion)
     }
 

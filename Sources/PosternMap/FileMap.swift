@@ -108,6 +108,15 @@ public struct FileMap: UserMap {
     }
 
     public func lookup(_ query: MapQuery) async throws -> Route? {
+        route(for: query)
+    }
+
+    /// A file map always answers at once.
+    public func immediateLookup(_ query: MapQuery) -> ImmediateLookup {
+        .answered(route(for: query))
+    }
+
+    private func route(for query: MapQuery) -> Route? {
         guard let (entry, kind) = entry(for: query.user) else {
             query.note("file \(path): no entry for '\(query.user)'")
             return nil
@@ -133,7 +142,22 @@ public struct ChainedMap: UserMap {
         for source in sources {
             if let route = try await source.lookup(query) { return route }
         }
-        guard !defaultServers.isEmpty else { return nil }
-        return Route(servers: defaultServers, reason: "default")
+        return defaultRoute
+    }
+
+    /// At once when every source asked answers at once (up to the first that knows the user).
+    public func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        for source in sources {
+            switch try source.immediateLookup(query) {
+            case .answered(let route?): return .answered(route)
+            case .answered(nil): continue
+            case .mustAsk: return .mustAsk
+            }
+        }
+        return .answered(defaultRoute)
+    }
+
+    private var defaultRoute: Route? {
+        defaultServers.isEmpty ? nil : Route(servers: defaultServers, reason: "default")
     }
 }

@@ -162,28 +162,54 @@ public struct CachedMap: UserMap {
 
     public func lookup(_ query: MapQuery) async throws -> Route? {
         let key = key(query)
-        if case .fresh(let route) = cache.fresh(key) {
-            metrics.count("postern_map_cache_total", [("result", route == nil ? "negative-hit" : "hit")])
-            query.note("cache: hit (\(route == nil ? "negative" : "positive"))")
-            return route.map { Route(servers: $0.servers, reason: "\($0.reason), cached", backendUser: $0.backendUser) }
-        }
+        if case .fresh(let route) = cache.fresh(key) { return hit(route, query) }
         query.note("cache: miss")
         do {
-            let route = try await source.lookup(query)
-            metrics.count("postern_map_cache_total", [("result", "miss")])
-            let evicted = cache.store(key, route)
-            if evicted > 0 { metrics.count("postern_map_cache_evictions_total", []) }
-            return route
+            return stored(key, try await source.lookup(query))
         } catch {
-            guard let (route, age) = cache.stale(key) else {
-                metrics.count("postern_map_cache_total", [("result", "error")])
-                throw error
-            }
-            metrics.count("postern_map_cache_total", [("result", "stale")])
-            query.note("cache: source failed (\(error)); using a stale entry, \(Int(age)) s old")
-            return Route(
-                servers: route.servers, reason: "\(route.reason), stale (\(Int(age)) s old)",
-                backendUser: route.backendUser)
+            return try stale(key, error, query)
         }
+    }
+
+    /// At once for a fresh entry, and on a miss when the source answers at once.
+    public func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        let key = key(query)
+        if case .fresh(let route) = cache.fresh(key) { return .answered(hit(route, query)) }
+        let answer: ImmediateLookup
+        do {
+            answer = try source.immediateLookup(query)
+        } catch {
+            query.note("cache: miss")
+            return .answered(try stale(key, error, query))
+        }
+        guard case .answered(let route) = answer else { return .mustAsk }
+        query.note("cache: miss")
+        return .answered(stored(key, route))
+    }
+
+    private func hit(_ route: Route?, _ query: MapQuery) -> Route? {
+        metrics.count("postern_map_cache_total", [("result", route == nil ? "negative-hit" : "hit")])
+        query.note("cache: hit (\(route == nil ? "negative" : "positive"))")
+        return route.map { Route(servers: $0.servers, reason: "\($0.reason), cached", backendUser: $0.backendUser) }
+    }
+
+    private func stored(_ key: String, _ route: Route?) -> Route? {
+        metrics.count("postern_map_cache_total", [("result", "miss")])
+        let evicted = cache.store(key, route)
+        if evicted > 0 { metrics.count("postern_map_cache_evictions_total", []) }
+        return route
+    }
+
+    /// The source failed: a stale positive entry within the limit, else the error.
+    private func stale(_ key: String, _ error: any Error, _ query: MapQuery) throws -> Route? {
+        guard let (route, age) = cache.stale(key) else {
+            metrics.count("postern_map_cache_total", [("result", "error")])
+            throw error
+        }
+        metrics.count("postern_map_cache_total", [("result", "stale")])
+        query.note("cache: source failed (\(error)); using a stale entry, \(Int(age)) s old")
+        return Route(
+            servers: route.servers, reason: "\(route.reason), stale (\(Int(age)) s old)",
+            backendUser: route.backendUser)
     }
 }

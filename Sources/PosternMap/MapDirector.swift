@@ -37,7 +37,23 @@ public struct MapDirector: UserMap {
         let key = policy.lookupKey(query.user, clientIP: query.clientIP)
         query.note("login name '\(query.user)' -> lookup key '\(key)'")
         query.note("sources, in order: \(sourceNames.isEmpty ? "none" : sourceNames.joined(separator: ", "))")
-        var route = try await sources.lookup(MapQuery(user: key, clientIP: query.clientIP, trace: query.trace))
+        let route = try await sources.lookup(MapQuery(user: key, clientIP: query.clientIP, trace: query.trace))
+        return try decide(route, key: key, query: query)
+    }
+
+    /// At once when the sources answer at once. A traced query (`postern lookup`) always takes `lookup`, so
+    /// that its steps are written down once.
+    public func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        guard query.trace == nil else { return .mustAsk }
+        let key = policy.lookupKey(query.user, clientIP: query.clientIP)
+        guard case .answered(let route) = try sources.immediateLookup(MapQuery(user: key, clientIP: query.clientIP))
+        else { return .mustAsk }
+        return .answered(try decide(route, key: key, query: query))
+    }
+
+    /// The sources' answer for `key`, then the default servers, the allowed backends and the backend login.
+    private func decide(_ found: Route?, key: String, query: MapQuery) throws -> Route? {
+        var route = found
         if route == nil, let placement {
             let order = placement.order(for: key)
             if order.count == 1 {

@@ -164,6 +164,15 @@ public struct RegexMap: UserMap {
     }
 
     public func lookup(_ query: MapQuery) async throws -> Route? {
+        try route(for: query)
+    }
+
+    /// A regex map always answers at once.
+    public func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        .answered(try route(for: query))
+    }
+
+    private func route(for query: MapQuery) throws -> Route? {
         let (value, refusals) = evaluate(query.user)
         for refusal in refusals {
             query.note("regex \(refusal)")

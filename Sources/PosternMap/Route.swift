@@ -76,13 +76,20 @@ public final class LookupTrace: Sendable {
     public var lines: [String] { storage.withLock { $0 } }
 }
 
-/// A source of routes. Lookups are asynchronous because directories (LDAP) answer over the network.
+/// A source of routes. Lookups are asynchronous because directories (LDAP) answer over the network; maps
+/// that can answer at once also say so without suspending (`immediateLookup`).
 public protocol UserMap: Sendable {
     /// The route for the query, or nil when this map does not know the user.
     func lookup(_ query: MapQuery) async throws -> Route?
+    /// The same answer as `lookup`, or the same error, when the map has it at once; else `.mustAsk` (and
+    /// then `lookup` asks, from the start: maps asked before the one that could not answer are asked again,
+    /// so they must be free of side effects that matter twice). The default is `.mustAsk`.
+    func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup
 }
 
 extension UserMap {
+    public func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup { .mustAsk }
+
     /// The route for `user`, with no client address.
     public func lookup(user: String) async throws -> Route? {
         try await lookup(MapQuery(user: user))

@@ -50,6 +50,19 @@ final class MeasuredMapSource: UserMap, Sendable {
         }
     }
 
+    /// At once when the source answers at once; timed like `lookup` (a source that must be asked is not).
+    func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        let started = DispatchTime.now().uptimeNanoseconds
+        do {
+            let answer = try source.immediateLookup(query)
+            if case .answered = answer { finished(since: started, error: nil) }
+            return answer
+        } catch {
+            finished(since: started, error: error)
+            throw error
+        }
+    }
+
     private func finished(since started: UInt64, error: (any Error)?) {
         let elapsed = DispatchTime.now().uptimeNanoseconds &- started
         metrics.lookupDuration(kind, Double(elapsed) / 1e9)

@@ -50,9 +50,13 @@ public final class Server: Sendable {
         self.logger = logger
         self.logControl = logControl
         self.configPath = config.sourcePath
-        self.loop = EventLoop(
-            workers: config.server.workers, readBufferSize: 65536,
-            kind: config.server.eventLoop == .dispatchEpoll ? .dispatchEpoll : .dispatchSources)
+        let kind: EventLoopKind =
+            switch config.server.eventLoop {
+            case .dispatchSources: .dispatchSources
+            case .dispatchEpoll: .dispatchEpoll
+            case .epollThread: .epollThread
+            }
+        self.loop = EventLoop(workers: config.server.workers, readBufferSize: 65536, kind: kind)
         self.sessions = loop.shards.map { ShardSessions(shard: $0) }
         let first = try Runtime(config: config, generation: 1, mapMetrics: stats.mapMetrics)
         self.guards = SessionGuards(limits: config.limits)

@@ -21,6 +21,17 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         let query = MapQuery(user: attempt.routingKey, clientIP: identity.host)
         let shard = self.shard
         let asked = attempt.generation
+        // A file or regex map, or a fresh cache entry, answers at once: on this turn of the shard, after this
+        // event, with no hop to another thread. Only a directory (or a miss in front of one) needs the Task.
+        do {
+            if case .answered(let route) = try map.immediateLookup(query) {
+                shard.soon { self.routed(.success(route), generation: asked) }
+                return
+            }
+        } catch {
+            shard.soon { self.routed(.failure(error), generation: asked) }
+            return
+        }
         Task {
             let result: Result<Route?, any Error>
             do {

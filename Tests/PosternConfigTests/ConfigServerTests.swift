@@ -31,7 +31,7 @@ final class ConfigServerTests: XCTestCase {
 
     func testEventLoopChoices() throws {
         let fixture = try ConfigFixture()
-        for name in ["dispatch-sources", "dispatch-epoll"] {
+        for name in ["dispatch-sources", "dispatch-epoll", "epoll-thread"] {
             let config = try ConfigLoader.load(
                 path: try fixture.write("server:\n  event_loop: \(name)\n" + plainListener))
             XCTAssertEqual(config.server.eventLoop.rawValue, name)
@@ -39,7 +39,7 @@ final class ConfigServerTests: XCTestCase {
         let issues = try fixture.issues("server:\n  event_loop: io_uring\n" + plainListener)
         assertIssue(
             issues, line: 2, key: "server.event_loop",
-            contains: "bad value 'io_uring' (allowed values: dispatch-sources, dispatch-epoll)")
+            contains: "bad value 'io_uring' (allowed values: dispatch-sources, dispatch-epoll, epoll-thread)")
     }
 
     func testBadValuesNameTheirLine() throws {

@@ -47,8 +47,8 @@ enum IOFixture {
     }
 
     /// The event loop the shared endpoint tests run on: `POSTERN_TEST_EVENT_LOOP=dispatch-epoll swift test
-    /// --filter PosternIOTests` runs them all on epoll shards (the default is dispatch sources). The tests
-    /// named for epoll make their shards with an explicit kind.
+    /// --filter PosternIOTests` (or `epoll-thread`) runs them all on such shards (the default is dispatch
+    /// sources). The tests named for epoll make their shards with an explicit kind.
     static let kind: EventLoopKind =
         ProcessInfo.processInfo.environment["POSTERN_TEST_EVENT_LOOP"].flatMap(EventLoopKind.init(rawValue:))
         ?? .dispatchSources

@@ -42,7 +42,7 @@ final class SocketTests: XCTestCase {
         shard.queue.sync { plain.close() }
     }
 
-    func testAcceptedSocketsGetTheListenersKeepalive() throws {
+    func testAcceptedSocketsInheritTheListenersKeepaliveAndNoDelay() throws {
         let loop = EventLoop(workers: 1)
         let seen = DispatchSemaphore(value: 0)
         let options = OptionsBox()
@@ -50,7 +50,7 @@ final class SocketTests: XCTestCase {
             address: SocketAddress.numeric(host: "127.0.0.1", port: 0)!, loop: loop,
             keepalive: TCPKeepalive(idle: 90, interval: 11, count: 5), onError: { _ in }
         ) { fd, _, _ in
-            options.set(SocketTests.keepaliveOptions(fd))
+            options.set(SocketTests.keepaliveOptions(fd) + [SocketOps.option(fd, Int32(IPPROTO_TCP), TCP_NODELAY)])
             Glibc.close(fd)
             seen.signal()
         }
@@ -66,7 +66,7 @@ final class SocketTests: XCTestCase {
         }
         XCTAssertEqual(rc, 0)
         XCTAssertEqual(seen.wait(timeout: .now() + 10), .success)
-        XCTAssertEqual(options.get(), [1, 90, 11, 5])
+        XCTAssertEqual(options.get(), [1, 90, 11, 5, 1], "inherited from the listening socket, TCP_NODELAY too")
     }
 
     func testTheAddressAcceptGaveIsThePeerAddress() {

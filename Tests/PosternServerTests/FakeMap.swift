@@ -9,6 +9,21 @@ final class FakeMap: UserMap {
     }
 
     private let state = Mutex<(pending: [Pending], asked: [String])>(([], []))
+    /// Answers given without suspending (`immediateLookup`), by user; users not here must be asked.
+    private let atOnce = Mutex<[String: Result<Route?, MapError>]>([:])
+
+    /// From now on `user` is answered at once with `answer`, the way a file map or a cache hit answers.
+    func answerAtOnce(_ user: String, with answer: Result<Route?, MapError>) {
+        atOnce.withLock { $0[user] = answer }
+    }
+
+    func immediateLookup(_ query: MapQuery) throws -> ImmediateLookup {
+        switch atOnce.withLock({ $0[query.user] }) {
+        case nil: return .mustAsk
+        case .success(let route): return .answered(route)
+        case .failure(let error): throw error
+        }
+    }
 
     func lookup(_ query: MapQuery) async throws -> Route? {
         try await withCheckedThrowingContinuation { continuation in

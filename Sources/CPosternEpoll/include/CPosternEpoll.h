@@ -27,6 +27,10 @@ int postern_epoll_add(int epfd, int fd, uint32_t events, uint64_t token);
 int postern_epoll_delete(int epfd, int fd);
 /// epoll_wait with a zero timeout into `out` (at most `max`, up to 256): the number ready, or -1 (errno set).
 int postern_epoll_poll(int epfd, postern_epoll_ready *out, int max);
+/// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): the stop signal of an epoll waiter thread.
+int postern_eventfd(void);
+/// Names the calling thread (pthread_setname_np; at most 15 bytes are kept).
+void postern_name_thread(const char *name);
 /// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC.
 int postern_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
 

@@ -211,8 +211,8 @@ class PosternPlan:
 
 def server_defaults(**keys) -> dict:
     """The ``server:`` block every test config starts from: ``keys``, plus ``event_loop`` from the
-    environment's ``POSTERN_EVENT_LOOP`` when it is set (``dispatch-sources`` or ``dispatch-epoll``), so
-    the whole suite can be run on either event loop."""
+    environment's ``POSTERN_EVENT_LOOP`` when it is set (``dispatch-sources``, ``dispatch-epoll`` or
+    ``epoll-thread``), so the whole suite can be run on any event loop."""
     out = dict(keys)
     loop = os.environ.get("POSTERN_EVENT_LOOP")
     if loop:
