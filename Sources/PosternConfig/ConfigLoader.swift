@@ -29,6 +29,7 @@ public enum ConfigLoader {
     /// Same from text; `path` is used for messages and to resolve relative paths (relative to its folder).
     public static func parse(yaml: String, path: String) throws -> PosternConfig {
         let collector = IssueCollector(file: path)
+        collector.textEnd = endPosition(of: yaml)
         let sourcePath = absolutePath(path, relativeTo: FileManager.default.currentDirectoryPath)
         let baseDirectory = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().path
         var composer = DuplicateKeyComposer(yaml: yaml)
@@ -88,7 +89,13 @@ public enum ConfigLoader {
     /// A position inside the text: libyaml puts the end of the stream on the line after the last one when
     /// the text does not end in a line break, and an error there is shown at the end of the last line.
     static func clamped(_ position: (line: Int, column: Int), in text: String) -> (line: Int, column: Int) {
-        // Line breaks as YAML counts them: LF, CR, CRLF (once), NEL, LS and PS.
+        let end = endPosition(of: text)
+        return position.line > end.line ? end : position
+    }
+
+    /// The line and column just after the last character, with line breaks as YAML counts them: LF, CR,
+    /// CRLF (once), NEL, LS and PS.
+    static func endPosition(of text: String) -> (line: Int, column: Int) {
         var line = 1
         var column = 1
         var previous: Unicode.Scalar?
@@ -102,7 +109,7 @@ public enum ConfigLoader {
             }
             previous = scalar
         }
-        return position.line > line ? (line, column) : position
+        return (line, column)
     }
 
     /// 1-based line and column of the character at `offset` in `text`.

@@ -12,6 +12,9 @@ final class IssueCollector {
     var insertions: [TextInsertion] = []
     /// Renamed duplicate keys: the inserted prefix, mapped to the key name it stands for.
     var renamedKeys: [String: String] = [:]
+    /// The last position of the text as given (`ConfigLoader.endPosition`): a mark past it (libyaml's end of a
+    /// stream without a last line break, where an empty document's root sits) is reported there.
+    var textEnd: (line: Int, column: Int)?
 
     init(file: String) {
         self.file = file
@@ -24,7 +27,8 @@ final class IssueCollector {
 
     /// Records a problem at a mark of the composed text; nil means the position is unknown.
     func report(_ key: String, mark: Mark?, _ message: String) {
-        let (line, column) = mark.map(originalPosition) ?? (0, 0)
+        var (line, column) = mark.map(originalPosition) ?? (0, 0)
+        if let textEnd, line > textEnd.line { (line, column) = textEnd }
         report(key, line: line, column: column, message)
     }
 

@@ -29,4 +29,14 @@ final class ConfigLoaderPositionTests: XCTestCase {
         XCTAssertEqual(issues("a:\r [").map(\.line), [2])
         XCTAssertEqual(issues("a:\u{85} [").map(\.line), [2])
     }
+
+    func testAnEmptyDocumentWithoutALastLineBreakIsRefusedOnItsOnlyLine() {
+        // "---" is an empty document; its root (where "missing required key 'listeners'" is reported) sat on
+        // line 2 of a one-line text (found by the 10-minute FuzzConfigLoader run).
+        let found = issues("---")
+        XCTAssertFalse(found.isEmpty)
+        XCTAssertEqual(Set(found.map(\.line)), [1], "\(found)")
+        XCTAssertTrue(found.contains { $0.message.contains("listeners") }, "\(found)")
+        XCTAssertEqual(Set(issues("---\n").map(\.line)), [2], "with the line break, line 2 exists")
+    }
 }

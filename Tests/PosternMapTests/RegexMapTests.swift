@@ -48,6 +48,13 @@ final class RegexMapTests: XCTestCase {
         XCTAssertEqual(map?.value(for: "abbc")?.text, "aserver-bb")
     }
 
+    func testATemplateMayNameAGroupMoreThanTenTimes() throws {
+        // The 10-minute FuzzRegexMap run: a template with more than ten `$N` broke the target's length bound
+        // (which assumed ten); the value is the template with each reference expanded, as Perdition does.
+        let map = try RegexMap(text: "^(.*)$: $1$1$1$1$1$1$1$1$1$1$1$1.example.com\n", path: "re")
+        XCTAssertEqual(map.value(for: "ab")?.text, String(repeating: "ab", count: 12) + ".example.com")
+    }
+
     func testFirstOrLastMatchWins() async throws {
         let text = "^[a-c]: 10.0.0.2\n^alice$: 10.0.0.1\n"
         let first = try RegexMap(text: text, path: "re", matchOrder: .first)
