@@ -38,6 +38,30 @@ final class ReloadStatusTests: XCTestCase {
         XCTAssertNil(ReloadStatus.read(path: path))
     }
 
+    func testAnEmptyFileReadsAsNothing() throws {
+        // The server truncates before it writes; postern reload polls and catches it empty.
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("postern-\(UUID().uuidString).status")
+            .path
+        defer { unlink(path) }
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+        XCTAssertNil(ReloadStatus.read(path: path))
+    }
+
+    func testARecordLongerThanOneReadIsReadWhole() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("postern-\(UUID().uuidString).status")
+            .path
+        defer { unlink(path) }
+        let file = try ReloadStatusFile(path: path)
+        let errors = (0..<200).map {
+            "postern.yaml:\($0):1: listeners[\($0)].listen: port already in use by another one"
+        }
+        let record = ReloadRecord(
+            generation: 2, at: Date(timeIntervalSince1970: 1), succeeded: false, errors: errors, attempt: 1)
+        file.write(ReloadStatus(pid: 9, record: record))
+        XCTAssertGreaterThan(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0, 8192)
+        XCTAssertEqual(ReloadStatus.read(path: path)?.errors, errors)
+    }
+
     func testThePathFollowsThePidFile() {
         XCTAssertEqual(ReloadStatus.path(forPidFile: "/run/postern/postern.pid"), "/run/postern/postern.pid.status")
     }

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import world
+from harness import sanitizer, world
 from harness.clients import RawIMAP, imap_quote
 from harness.fakebackend import FakeBackend, Peer, server_context
 from harness.postern import Postern, log_field, rss_kib
@@ -374,7 +374,10 @@ def test_10000_connect_disconnect_cycles_leave_nothing_behind(postern_factory):
     print(f"\n{sum(done)} cycles in {elapsed:.1f} s from {len(SOURCES)} sources; fds {base_fds} -> {fds}, "
           f"RSS {base_rss} -> {rss_kib(p.pid)} KiB")
     assert fds <= base_fds, f"{fds} fds open after the cycles, {base_fds} before"
-    assert rss_kib(p.pid) - base_rss < 32 * 1024
+    # Under AddressSanitizer the 10,000 cycles grew RSS by 123 MiB where the ordinary build grows by 0.5 MiB
+    # and LeakSanitizer finds nothing at exit: freed blocks sit in ASan's quarantine, in each dispatch worker
+    # thread's own quarantine cache and in its allocator caches (harness/sanitizer.py).
+    assert rss_kib(p.pid) - base_rss < sanitizer.rss_allowance_kib(32 * 1024)
     assert p.running()
     alice_logs_in(p)
 
