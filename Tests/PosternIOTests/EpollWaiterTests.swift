@@ -47,13 +47,19 @@ final class EpollWaiterTests: XCTestCase {
         return shard
     }
 
-    func testReadinessIsDeliveredOnTheWaiterThreadAndOnTheShardQueue() throws {
-        let shard = shard(index: 40)
+    /// An endpoint on `shard` with a recorder as its delegate, started; and the socket's other end.
+    private func started(on shard: EventShard) -> (Endpoint, ThreadRecorder, Int32) {
         let (fd, peer) = IOFixture.socketPair()
         let recorder = ThreadRecorder(queue: shard.queue)
         let endpoint = Endpoint(fd: fd, shard: shard)
         endpoint.delegate = recorder
         shard.queue.sync { endpoint.start() }
+        return (endpoint, recorder, peer)
+    }
+
+    func testReadinessIsDeliveredOnTheWaiterThreadAndOnTheShardQueue() throws {
+        let shard = shard(index: 40)
+        let (endpoint, recorder, peer) = started(on: shard)
         XCTAssertTrue(eventually { shard.poller?.waiterThread != nil })
         let waiter = try XCTUnwrap(shard.poller?.waiterThread)
         for round in 0..<5 {
@@ -69,11 +75,7 @@ final class EpollWaiterTests: XCTestCase {
 
     func testABusyQueueDelaysADeliveryWithoutLosingIt() {
         let shard = shard(index: 41)
-        let (fd, peer) = IOFixture.socketPair()
-        let recorder = ThreadRecorder(queue: shard.queue)
-        let endpoint = Endpoint(fd: fd, shard: shard)
-        endpoint.delegate = recorder
-        shard.queue.sync { endpoint.start() }
+        let (endpoint, recorder, peer) = started(on: shard)
         let busy = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         shard.queue.async {
