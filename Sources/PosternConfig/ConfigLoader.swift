@@ -20,7 +20,7 @@ public enum ConfigLoader {
         do {
             // An empty file is not read: swift-foundation leaks its 4 KiB buffer for every read of a file whose
             // size is 0 (found by LeakSanitizer, see ReloadStatus.read).
-            let size = (try? FileManager.default.attributesOfItem(atPath: absolute)[.size] as? Int) ?? nil
+            let size = (try? FileManager.default.attributesOfItem(atPath: absolute))?[.size] as? Int
             data = size == 0 ? Data() : try Data(contentsOf: URL(fileURLWithPath: absolute))
         } catch {
             throw unreadable("cannot read the configuration file: \(error.localizedDescription)")
@@ -73,10 +73,10 @@ public enum ConfigLoader {
             .composer(let context, let problem, let mark, _):
             var message = "YAML syntax error: \(problem)"
             if let context {
-                let (line, column) = clamped(collector.originalPosition(context.mark), in: yaml)
+                let (line, column) = collector.inText(collector.originalPosition(context.mark))
                 message = "YAML syntax error: \(context.text) at line \(line), column \(column): \(problem)"
             }
-            let (line, column) = clamped(collector.originalPosition(mark), in: yaml)
+            let (line, column) = collector.inText(collector.originalPosition(mark))
             collector.report("", line: line, column: column, message)
         case .reader(let problem, let offset, _, _):
             let (line, column) = offset.map { position(ofCharacterOffset: $0, in: yaml) } ?? (0, 0)
@@ -87,13 +87,6 @@ public enum ConfigLoader {
         default:
             collector.report("", line: 0, column: 0, "cannot parse the YAML: \(yamlError)")
         }
-    }
-
-    /// A position inside the text: libyaml puts the end of the stream on the line after the last one when
-    /// the text does not end in a line break, and an error there is shown at the end of the last line.
-    static func clamped(_ position: (line: Int, column: Int), in text: String) -> (line: Int, column: Int) {
-        let end = endPosition(of: text)
-        return position.line > end.line ? end : position
     }
 
     /// The line and column just after the last character, with line breaks as YAML counts them: LF, CR,

@@ -12,8 +12,7 @@ final class IssueCollector {
     var insertions: [TextInsertion] = []
     /// Renamed duplicate keys: the inserted prefix, mapped to the key name it stands for.
     var renamedKeys: [String: String] = [:]
-    /// The last position of the text as given (`ConfigLoader.endPosition`): a mark past it (libyaml's end of a
-    /// stream without a last line break, where an empty document's root sits) is reported there.
+    /// The position just after the text as given (`ConfigLoader.endPosition`); see `inText`.
     var textEnd: (line: Int, column: Int)?
 
     init(file: String) {
@@ -27,9 +26,16 @@ final class IssueCollector {
 
     /// Records a problem at a mark of the composed text; nil means the position is unknown.
     func report(_ key: String, mark: Mark?, _ message: String) {
-        var (line, column) = mark.map(originalPosition) ?? (0, 0)
-        if let textEnd, line > textEnd.line { (line, column) = textEnd }
+        let (line, column) = mark.map { inText(originalPosition($0)) } ?? (0, 0)
         report(key, line: line, column: column, message)
+    }
+
+    /// A position inside the text: libyaml puts the end of a stream without a last line break on the line after
+    /// the last one (an empty document's root sits there too), and a problem there is shown at the end of the
+    /// last line.
+    func inText(_ position: (line: Int, column: Int)) -> (line: Int, column: Int) {
+        guard let textEnd, position.line > textEnd.line else { return position }
+        return textEnd
     }
 
     /// Records a problem at an explicit position of the original text (0 for unknown).

@@ -3,9 +3,10 @@ import Dispatch
 import Glibc
 
 /// A listening socket that accepts until EAGAIN (`accept4`, non-blocking and close-on-exec in one call) and
-/// hands each new connection to a shard. TCP_NODELAY and the keepalive options are set once, on the listening
-/// socket: Linux copies them to every socket `accept` gives (SocketTests checks that it does), which saves
-/// five `setsockopt` calls per connection.
+/// hands each new connection to a shard. TCP_NODELAY (and a `keepalive` given here) is set once, on the
+/// listening socket: Linux copies it to every socket `accept` gives (SocketTests checks that it does), which
+/// saves a `setsockopt` per connection. The server passes no keepalive: it applies the one of the
+/// configuration in service to each accepted socket, so that a reload changes it for new connections.
 public final class Listener: @unchecked Sendable {
     public let address: SocketAddress
     private let fd: Int32
