@@ -30,6 +30,8 @@ final class EpollPoller: @unchecked Sendable {
     private var source: (any DispatchSourceRead)?
     private var waiter: EpollWaiter?
     private var members: [Int32: Endpoint] = [:]
+    /// Listening sockets in the set (level-triggered), by fd, with their tokens and what runs when one is ready.
+    private var listening: [Int32: (token: UInt64, ready: () -> Void)] = [:]
     private var serial: UInt32 = 0
     private let ready: UnsafeMutablePointer<postern_epoll_ready>
     /// Endpoints to read again: their turn's budget ran out, or they were resumed with an edge unread.
@@ -90,6 +92,21 @@ final class EpollPoller: @unchecked Sendable {
         return token
     }
 
+    /// Adds listening socket `fd`, level-triggered for EPOLLIN: `ready` runs in each drain that finds
+    /// connections waiting (it need not accept them all; those left are reported again).
+    func addListening(_ fd: Int32, ready: @escaping () -> Void) throws(IOError) {
+        serial &+= 1
+        let token = UInt64(serial) << 32 | UInt64(UInt32(bitPattern: fd))
+        guard postern_epoll_add(self.fd, fd, postern_epollin, token) == 0 else { throw IOError.errno("epoll_ctl") }
+        listening[fd] = (token, ready)
+    }
+
+    /// Takes listening socket `fd` out of the set (it stays open).
+    func removeListening(_ fd: Int32) {
+        guard listening.removeValue(forKey: fd) != nil else { return }
+        _ = postern_epoll_delete(self.fd, fd)
+    }
+
     /// Forgets `endpoint` (before its fd is closed, which takes the socket out of the set).
     func remove(_ endpoint: Endpoint) {
         if members[endpoint.fd] === endpoint { members.removeValue(forKey: endpoint.fd) }
@@ -116,9 +133,11 @@ final class EpollPoller: @unchecked Sendable {
             guard count > 0 else { break }
             for index in 0..<count {
                 let event = ready[index]
-                guard let endpoint = members[Int32(truncatingIfNeeded: event.token)],
-                    endpoint.epollToken == event.token
-                else { continue }
+                let fd = Int32(truncatingIfNeeded: event.token)
+                guard let endpoint = members[fd], endpoint.epollToken == event.token else {
+                    if let entry = listening[fd], entry.token == event.token { entry.ready() }
+                    continue
+                }
                 endpoint.epollEvent(event.events)
             }
             if count < EpollPoller.batch { break }

@@ -1,3 +1,4 @@
+internal import CPosternEpoll
 import Glibc
 
 /// The socket system calls the event loop makes, with errors classified.
@@ -73,11 +74,47 @@ enum SocketOps {
         return fd
     }
 
-    /// Binds and listens; returns the fd.
-    static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(IOError) -> Int32 {
+    /// Binds and listens; returns the fd. With `reusePort`, SO_REUSEPORT is set before binding, so that
+    /// several such sockets share the address and the kernel spreads new connections over them.
+    static func listen(
+        on address: SocketAddress, backlog: Int32 = 1024, reusePort: Bool = false
+    ) throws(IOError) -> Int32 {
+        let fd = try bound(to: address, reusePort: reusePort)
+        guard Glibc.listen(fd, backlog) == 0 else {
+            let error = IOError.errno("listen \(address)")
+            close(fd)
+            throw error
+        }
+        setNonBlocking(fd)
+        return fd
+    }
+
+    /// `count` listening sockets sharing `address` through SO_REUSEPORT (the port the kernel picked, for port
+    /// 0), with the first one's local address. A socket bound without SO_REUSEPORT first finds the port and
+    /// makes a conflict fail as it would for one socket: without it, a second server running as the same user
+    /// would silently join the group and take half the connections.
+    static func listenGroup(
+        on address: SocketAddress, count: Int, backlog: Int32 = 1024
+    ) throws(IOError) -> (fds: [Int32], address: SocketAddress) {
+        let probe = try bound(to: address, reusePort: false)
+        let actual = localAddress(probe) ?? address
+        close(probe)
+        var fds: [Int32] = []
+        do {
+            for _ in 0..<count { fds.append(try listen(on: actual, backlog: backlog, reusePort: true)) }
+        } catch {
+            for fd in fds { close(fd) }
+            throw error
+        }
+        return (fds, actual)
+    }
+
+    /// A TCP socket bound to `address` (SO_REUSEADDR, IPv6-only for an IPv6 address), not listening yet.
+    private static func bound(to address: SocketAddress, reusePort: Bool) throws(IOError) -> Int32 {
         let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw IOError.errno("socket") }
         setOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
+        if reusePort { setOption(fd, SOL_SOCKET, SO_REUSEPORT, 1) }
         if address.family == AF_INET6 { setOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 1) }
         var storage = address.storage
         let rc = withUnsafePointer(to: &storage) {
@@ -88,13 +125,23 @@ enum SocketOps {
             close(fd)
             throw error
         }
-        guard Glibc.listen(fd, backlog) == 0 else {
-            let error = IOError.errno("listen \(address)")
-            close(fd)
-            throw error
-        }
-        setNonBlocking(fd)
         return fd
+    }
+
+    /// One `accept4` (non-blocking, close-on-exec) on listening socket `fd`.
+    static func acceptOne(_ fd: Int32) -> AcceptResult {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let client = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { postern_accept_nonblocking(fd, $0, &length) }
+        }
+        if client >= 0 { return .accepted(client, SocketAddress(storage: storage, length: length)) }
+        let code = errno
+        if code == EAGAIN || code == EWOULDBLOCK { return .empty }
+        if code == EINTR || code == ECONNABORTED { return .again }
+        let message = String(cString: strerror(code))
+        if code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM { return .exhausted(message) }
+        return .failed(message)
     }
 
     /// Closes with an RST (SO_LINGER 0), for sessions dropped as abusive.
