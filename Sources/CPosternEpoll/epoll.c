@@ -26,12 +26,14 @@ int postern_epoll_delete(int epfd, int fd) {
     return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &event);
 }
 
-int postern_epoll_poll(int epfd, postern_epoll_ready *out, int max) {
+int postern_epoll_poll(int epfd, postern_epoll_ready *out, int max) { return postern_epoll_wait(epfd, out, max, 0); }
+
+int postern_epoll_wait(int epfd, postern_epoll_ready *out, int max, int timeout) {
     struct epoll_event events[256];
     if (max > 256) max = 256;
     int count;
     do {
-        count = epoll_wait(epfd, events, max, 0);
+        count = epoll_wait(epfd, events, max, timeout);
     } while (count < 0 && errno == EINTR);
     for (int index = 0; index < count; index++) {
         out[index].token = events[index].data.u64;

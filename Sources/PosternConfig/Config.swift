@@ -39,7 +39,7 @@ public struct ServerSettings: Sendable, Equatable {
     /// Number of serial event-loop queues; 0 means one per core.
     public var workers: Int = 0
     /// How the worker queues learn that sockets are ready (`event_loop`).
-    public var eventLoop: EventLoopName = .dispatchEpoll
+    public var eventLoop: EventLoopName = .epollThread
     /// Where the HTTP admin API (`/healthz`, `/readyz`, `/metrics`, `/sessions`, ...) listens; nil disables it.
     public var adminListen: SocketAddressSpec? = nil
     /// The file holding the admin API's bearer token (absolute); nil: the protected endpoints answer only

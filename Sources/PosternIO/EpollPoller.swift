@@ -53,7 +53,9 @@ final class EpollPoller: @unchecked Sendable {
         ready = .allocate(capacity: EpollPoller.batch)
         if thread {
             // The waiter closes the epoll fd when it stops.
-            waiter = EpollWaiter(epollFD: fd, index: index, queue: queue) { [weak self] in self?.drain() }
+            waiter = EpollWaiter(epollFD: fd, index: index, queue: queue) { [weak self] fetched, count in
+                self?.drain(fetched: fetched, count: count)
+            }
             return
         }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
@@ -124,27 +126,41 @@ final class EpollPoller: @unchecked Sendable {
         deferred.append(work)
     }
 
-    /// One wake: up to `rounds` batches of ready events, then the endpoints waiting to read again, then the
-    /// work deferred to its end.
-    func drain() {
+    /// One wake: the events the waiter thread `fetched` (when it did), then up to `rounds` batches of ready
+    /// events (none when the fetched batch was not full: nothing more was ready), then the endpoints waiting to
+    /// read again, then the work deferred to its end.
+    func drain(fetched: UnsafePointer<postern_epoll_ready>? = nil, count fetchedCount: Int = 0) {
         draining = true
-        for _ in 0..<EpollPoller.rounds {
-            let count = Int(postern_epoll_poll(fd, ready, Int32(EpollPoller.batch)))
-            guard count > 0 else { break }
-            for index in 0..<count {
-                let event = ready[index]
-                let fd = Int32(truncatingIfNeeded: event.token)
-                guard let endpoint = members[fd], endpoint.epollToken == event.token else {
-                    if let entry = listening[fd], entry.token == event.token { entry.ready() }
-                    continue
-                }
-                endpoint.epollEvent(event.events)
+        var more = true
+        if let fetched {
+            deliver(fetched, fetchedCount)
+            more = fetchedCount == EpollPoller.batch
+        }
+        if more {
+            for _ in 0..<EpollPoller.rounds {
+                let count = Int(postern_epoll_poll(fd, ready, Int32(EpollPoller.batch)))
+                guard count > 0 else { break }
+                deliver(ready, count)
+                if count < EpollPoller.batch { break }
             }
-            if count < EpollPoller.batch { break }
         }
         runAgain()
         runDeferred()
         draining = false
+    }
+
+    /// Hands each ready event to its endpoint or listening socket (a stale token, of a socket closed earlier in
+    /// the batch, or the waiter's stop eventfd, reaches nothing).
+    private func deliver(_ events: UnsafePointer<postern_epoll_ready>, _ count: Int) {
+        for index in 0..<count {
+            let event = events[index]
+            let fd = Int32(truncatingIfNeeded: event.token)
+            guard let endpoint = members[fd], endpoint.epollToken == event.token else {
+                if let entry = listening[fd], entry.token == event.token { entry.ready() }
+                continue
+            }
+            endpoint.epollEvent(event.events)
+        }
     }
 
     /// A later turn of the queue for the endpoints waiting to read again.

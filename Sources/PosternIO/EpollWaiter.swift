@@ -3,29 +3,39 @@ import Dispatch
 import Glibc
 import PosternSync
 
-/// The thread of an `EventLoopKind.epollThread` shard: it sleeps in `poll(2)` on the shard's epoll fd and runs
-/// the shard's drain with `dispatch_sync` on the shard's serial queue. libdispatch runs a synchronous block on
+/// The thread of an `EventLoopKind.epollThread` shard: it sleeps in `epoll_wait` on the shard's epoll set and runs
+/// the shard's drain of what it fetched with `dispatch_sync` on the shard's serial queue. libdispatch runs a synchronous block on
 /// the calling thread when the queue is free, so readiness reaches the session code on the thread the kernel
 /// woke, with no hand-off to a worker thread; when the queue is busy (a timer, an answer from a map lookup)
 /// the drain waits its turn like any other block. Everything else stays on the queue.
 ///
-/// The thread owns the epoll fd from its start: it closes it when it stops. `stop()` wakes it through an eventfd.
+/// The thread owns the epoll fd from its start: it closes it when it stops. `stop()` wakes it through an eventfd
+/// in the set (token `stopToken`, which no endpoint or listening socket has: its fd half is -1).
 final class EpollWaiter: Sendable {
     private let stopFD: Int32
+    /// The token of the stop eventfd in the epoll set.
+    static let stopToken = UInt64.max
     /// The thread's `pthread_self()`, once it runs (0 before).
     let thread = Atomic<UInt>(0)
 
-    /// Starts the thread for `epollFD`, named `postern-epoll-INDEX`; `drain` runs on `queue`. Failing to make
-    /// the eventfd or the thread at start-up is fatal: no event could ever be delivered.
-    init(epollFD: Int32, index: Int, queue: DispatchQueue, drain: @escaping @Sendable () -> Void) {
+    /// Starts the thread for `epollFD`, named `postern-epoll-INDEX`; `drain` runs on `queue` with the events
+    /// fetched (at most `EpollPoller.batch`). Failing to make the eventfd or the thread at start-up is fatal: no
+    /// event could ever be delivered.
+    init(
+        epollFD: Int32, index: Int, queue: DispatchQueue,
+        drain: @escaping @Sendable (UnsafePointer<postern_epoll_ready>, Int) -> Void
+    ) {
         let stopFD = postern_eventfd()
         guard stopFD >= 0 else { fatalError("eventfd: \(String(cString: strerror(errno)))") }
+        guard postern_epoll_add(epollFD, stopFD, postern_epollin, EpollWaiter.stopToken) == 0 else {
+            fatalError("epoll_ctl for the stop eventfd: \(String(cString: strerror(errno)))")
+        }
         self.stopFD = stopFD
         let name = "postern-epoll-\(index)"
         EpollWaiter.spawn { [self] in
             thread.store(UInt(pthread_self()), ordering: .releasing)
             postern_name_thread(name)
-            EpollWaiter.run(epollFD: epollFD, stopFD: stopFD, queue: queue, drain: drain)
+            EpollWaiter.run(epollFD: epollFD, queue: queue, drain: drain)
             _ = Glibc.close(stopFD)
             _ = Glibc.close(epollFD)
         }
@@ -39,20 +49,15 @@ final class EpollWaiter: Sendable {
     }
 
     private static func run(
-        epollFD: Int32, stopFD: Int32, queue: DispatchQueue, drain: @Sendable () -> Void
+        epollFD: Int32, queue: DispatchQueue, drain: (UnsafePointer<postern_epoll_ready>, Int) -> Void
     ) {
-        var fds = [
-            pollfd(fd: epollFD, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: stopFD, events: Int16(POLLIN), revents: 0),
-        ]
+        let ready = UnsafeMutablePointer<postern_epoll_ready>.allocate(capacity: EpollPoller.batch)
+        defer { ready.deallocate() }
         while true {
-            let count = poll(&fds, 2, -1)
-            if count < 0 {
-                if errno == EINTR { continue }
-                fatalError("poll on an epoll fd: \(String(cString: strerror(errno)))")
-            }
-            if fds[1].revents != 0 { return }
-            if fds[0].revents != 0 { queue.sync(execute: drain) }
+            let count = Int(postern_epoll_wait(epollFD, ready, Int32(EpollPoller.batch), -1))
+            if count < 0 { fatalError("epoll_wait: \(String(cString: strerror(errno)))") }
+            for index in 0..<count where ready[index].token == EpollWaiter.stopToken { return }
+            queue.sync { drain(ready, count) }
         }
     }
 

@@ -26,7 +26,7 @@ final class ConfigDumpTests: XCTestCase {
     func testAMinimalConfigDumpsEveryDefault() throws {
         let dump = try assertRoundTrip(plainListener)
         for line in [
-            "  workers: 0", "  event_loop: \"dispatch-epoll\"", "  admin_listen: null", "  log_level: \"info\"",
+            "  workers: 0", "  event_loop: \"epoll-thread\"", "  admin_listen: null", "  log_level: \"info\"",
             "  pid_file: null", "  drain_seconds: 30", "  login_grace_seconds: 2", "  max_preauth_commands: 50",
             "  max_connections: 10000",
             "  tcp_keepalive: true", "  login_timeout: 60", "    sasl:", "      - \"plain\"",

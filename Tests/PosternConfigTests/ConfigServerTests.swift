@@ -26,7 +26,7 @@ final class ConfigServerTests: XCTestCase {
         let config = try ConfigLoader.load(path: try fixture.write(plainListener))
         XCTAssertEqual(config.server.logFormat, .logfmt)
         XCTAssertNil(config.server.adminTokenFile)
-        XCTAssertEqual(config.server.eventLoop, .dispatchEpoll)
+        XCTAssertEqual(config.server.eventLoop, .epollThread)
     }
 
     func testEventLoopChoices() throws {

@@ -156,7 +156,7 @@ def test_reload_log_line_and_restart_only_keys(postern_factory, backends):
 
 def test_an_event_loop_change_waits_for_a_restart(postern_factory, backends):
     p = standard(postern_factory, backends)
-    running = p.config["server"].get("event_loop", "dispatch-epoll")
+    running = p.config["server"].get("event_loop", "epoll-thread")
     other = "dispatch-epoll" if running == "dispatch-sources" else "dispatch-sources"
     assert reload_ok(p, config_with(p, lambda c: c["server"].__setitem__("event_loop", other))) == 2
     line = wait_log(p, r"server\.event_loop changed; it takes effect after a restart")

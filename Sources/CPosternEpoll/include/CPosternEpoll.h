@@ -27,6 +27,8 @@ int postern_epoll_add(int epfd, int fd, uint32_t events, uint64_t token);
 int postern_epoll_delete(int epfd, int fd);
 /// epoll_wait with a zero timeout into `out` (at most `max`, up to 256): the number ready, or -1 (errno set).
 int postern_epoll_poll(int epfd, postern_epoll_ready *out, int max);
+/// epoll_wait with `timeout` ms (-1: until something is ready), retried on EINTR, as `postern_epoll_poll`.
+int postern_epoll_wait(int epfd, postern_epoll_ready *out, int max, int timeout);
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): the stop signal of an epoll waiter thread.
 int postern_eventfd(void);
 /// Names the calling thread (pthread_setname_np; at most 15 bytes are kept).
