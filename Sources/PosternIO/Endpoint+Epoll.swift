@@ -35,7 +35,7 @@ extension Endpoint {
     func epollEvent(_ events: UInt32) {
         guard !closed else { return }
         if connecting {
-            guard events & EpollPoller.writable != 0, finishConnect() else { return }
+            guard events & EpollPoller.writable != 0, finishConnect(events: events) else { return }
         }
         if events & EpollPoller.writable != 0 && pendingCount > 0 {
             flush()

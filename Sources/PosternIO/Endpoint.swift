@@ -307,8 +307,15 @@ public final class Endpoint: Connection, @unchecked Sendable {
 
     // MARK: Connecting
 
-    func finishConnect() -> Bool {
+    /// The connect is over: connected, or failed with the socket's SO_ERROR. An epoll event without EPOLLERR or
+    /// EPOLLHUP (`events`) already says it connected, so the SO_ERROR read is skipped then.
+    func finishConnect(events: UInt32? = nil) -> Bool {
         var error: Int32 = 0
+        if let events, events & EpollPoller.connectFailed == 0 {
+            connecting = false
+            delegate?.connectionConnected(self)
+            return !closed
+        }
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
         if error != 0 {

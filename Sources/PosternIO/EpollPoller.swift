@@ -22,6 +22,8 @@ final class EpollPoller: @unchecked Sendable {
     static let writable = postern_epollout | postern_epollerr | postern_epollhup
     static let hungUp = postern_epollrdhup | postern_epollerr | postern_epollhup
     static let error = postern_epollerr
+    /// What a failed connect raises (a successful one raises EPOLLOUT without these).
+    static let connectFailed = postern_epollerr | postern_epollhup
     private static let registration =
         postern_epollin | postern_epollout | postern_epollrdhup | postern_epollet
 

@@ -7,10 +7,10 @@ import Glibc
 /// (`ShardAcceptor`): no queue hop or thread hand-off per connection. With `dispatch-sources` one socket and
 /// a DispatchSource on a queue of its own accept, and each connection goes to the next shard with a block.
 ///
-/// TCP_NODELAY (and a `keepalive` given here) is set once, on the listening sockets: Linux copies it to every
-/// socket `accept` gives (SocketTests checks that it does), which saves a `setsockopt` per connection. The
-/// server passes no keepalive: it applies the one of the configuration in service to each accepted socket,
-/// so that a reload changes it for new connections.
+/// TCP_NODELAY and the `keepalive` given here are set once, on the listening sockets: Linux copies them to
+/// every socket `accept` gives (ListenerTests and SocketTests check that it does), which saves five
+/// `setsockopt` calls per connection. A reload that changes the keepalive sets it again on the listening
+/// sockets (`setKeepalive`).
 public final class Listener: @unchecked Sendable {
     public let address: SocketAddress
     private let loop: EventLoop
@@ -30,6 +30,7 @@ public final class Listener: @unchecked Sendable {
         let queue: DispatchQueue
         var source: (any DispatchSourceRead)?
         var suspended = false
+        var stopped = false
 
         init(fd: Int32, queue: DispatchQueue) {
             self.fd = fd
@@ -87,6 +88,26 @@ public final class Listener: @unchecked Sendable {
         }
     }
 
+    /// Sets (or, with nil, turns off) TCP keepalive on the listening sockets, which connections accepted from
+    /// now on inherit (each on the queue that owns the socket, so never on one already closed). A connection
+    /// already waiting in the backlog keeps the options it was made with.
+    public func setKeepalive(_ keepalive: TCPKeepalive?) {
+        let apply: @Sendable (Int32) -> Void = { fd in
+            if let keepalive {
+                SocketOps.setKeepalive(fd, keepalive)
+            } else {
+                SocketOps.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 0)
+            }
+        }
+        switch accepting {
+        case .shards(let acceptors):
+            for acceptor in acceptors { acceptor.shard.queue.async { acceptor.withOpenSocket(apply) } }
+        case .source(let state):
+            // The listener queue only ever accepts, so waiting for it here is short.
+            state.queue.sync { if !state.stopped { apply(state.fd) } }
+        }
+    }
+
     /// Stops accepting and closes the sockets.
     public func stop() {
         switch accepting {
@@ -94,6 +115,7 @@ public final class Listener: @unchecked Sendable {
             for acceptor in acceptors { acceptor.shard.queue.async { acceptor.stop() } }
         case .source(let state):
             state.queue.async {
+                state.stopped = true
                 guard let source = state.source else { return }
                 if state.suspended {
                     state.suspended = false

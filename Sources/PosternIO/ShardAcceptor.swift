@@ -54,6 +54,13 @@ final class ShardAcceptor: @unchecked Sendable {
         Glibc.close(fd)
     }
 
+    /// Runs `body` with the socket unless it is closed. On the shard's queue.
+    func withOpenSocket(_ body: (Int32) -> Void) {
+        dispatchPrecondition(condition: .onQueue(shard.queue))
+        if case .closed = state { return }
+        body(fd)
+    }
+
     private func register() {
         do {
             // The set holds the acceptor until `stop()` takes the socket out.

@@ -34,6 +34,10 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var family: Int32 { Int32(storage.ss_family) }
 
+    /// Whether this is a listening address every connection to which arrives on this same address: a specific
+    /// host (not 0.0.0.0 or ::) and a port (not 0). A socket accepted on it has it as its local address.
+    public var isSpecific: Bool { port != 0 && host != "0.0.0.0" && host != "::" }
+
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     init(storage: sockaddr_storage, length: socklen_t) {

@@ -2,7 +2,8 @@ import PosternConfig
 import PosternIO
 
 /// TCP keepalive on client and backend sockets (`limits.tcp_keepalive`, `limits.tcp_keepalive_idle`): the
-/// one place the settings reach the sockets (the listeners in `Server.start` and the backend dialler).
+/// one place the settings reach the sockets (the listening sockets, at start and on reload, whose accepted
+/// sockets inherit them, and the backend dialler).
 extension Runtime {
     /// The keepalive of a configuration, or nil when it is off (interval and probe count: PosternIO's defaults).
     static func keepalive(_ limits: Limits) -> TCPKeepalive? {

@@ -72,7 +72,7 @@ extension Server {
         var fresh: [ListenerBinding] = []
         for entry in plan.toBind {
             do throws(IOError) {
-                fresh.append(try bind(entry))
+                fresh.append(try bind(entry, keepalive: runtime.keepalive))
             } catch {
                 for binding in fresh { binding.listener.stop() }
                 return .failure(ReloadRefusal(["listener \(entry.name): cannot listen on \(entry.address): \(error)"]))
@@ -118,6 +118,12 @@ extension Server {
         }
         guards.update(change.config.limits)
         status.withLock { $0.boundListeners = Server.addressesByName(current) }
+        // Kept listening sockets take the new keepalive, which the connections they accept from now on inherit.
+        if change.runtime.keepalive != old.keepalive {
+            for binding in current where !change.newBindings.contains(where: { $0.id == binding.id }) {
+                binding.listener.setKeepalive(change.runtime.keepalive)
+            }
+        }
         for binding in change.newBindings {
             binding.listener.start()
             logListening(binding, change.config)

@@ -83,7 +83,9 @@ public final class Server: Sendable {
         let runtime = currentRuntime
         var bound: [ListenerBinding] = []
         do throws(IOError) {
-            for entry in try Server.wantedListeners(runtime.config) { bound.append(try bind(entry)) }
+            for entry in try Server.wantedListeners(runtime.config) {
+                bound.append(try bind(entry, keepalive: runtime.keepalive))
+            }
         } catch {
             for binding in bound { binding.listener.stop() }
             throw error
@@ -119,23 +121,25 @@ public final class Server: Sendable {
     /// Start-up is over (listeners bound, privileges dropped): tells systemd `READY=1`.
     public func announceReady() { reporter.ready(generation: generation) }
 
-    /// Binds one listening socket (not accepting yet).
-    func bind(_ entry: ListenerPlan.Wanted) throws(IOError) -> ListenerBinding {
+    /// Binds one listening socket (not accepting yet), with the `keepalive` accepted sockets inherit.
+    func bind(_ entry: ListenerPlan.Wanted, keepalive: TCPKeepalive?) throws(IOError) -> ListenerBinding {
         let id = nextBindingID.wrappingAdd(1, ordering: .relaxed).oldValue
+        // On a specific address every accepted socket's local address is that one: no getsockname per connection.
+        let local = entry.address.isSpecific ? entry.address : nil
         let listener = try Listener(
-            address: entry.address, loop: loop,
+            address: entry.address, loop: loop, keepalive: keepalive,
             onError: { [logger] message in logger.error("\(message)") },
             onAccept: { [weak self] fd, peer, shard in
                 guard let self else {
                     close(fd)
                     return
                 }
-                self.accept(fd: fd, peer: peer, shard: shard, binding: id)
+                self.accept(fd: fd, peer: peer, local: local, shard: shard, binding: id)
             })
         return ListenerBinding(id: id, requested: entry.address, listener: listener, name: entry.name)
     }
 
-    private func accept(fd: Int32, peer: SocketAddress?, shard: EventShard, binding: Int) {
+    private func accept(fd: Int32, peer: SocketAddress?, local: SocketAddress?, shard: EventShard, binding: Int) {
         let (runtime, found) = serving.withLock { ($0.runtime, $0.listeners[binding]) }
         guard !draining.load(ordering: .relaxed), let listenerConfig = found else {
             if draining.load(ordering: .relaxed), let name = found?.name {
@@ -144,7 +148,6 @@ public final class Server: Sendable {
             close(fd)
             return
         }
-        runtime.keepalive?.apply(to: fd)
         let registry = sessions[shard.index]
         let number = sessionCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let context = SessionContext(
@@ -153,7 +156,7 @@ public final class Server: Sendable {
         let endpoint = Endpoint(fd: fd, shard: shard, peer: peer)
         let session = Session(
             id: String(number, radix: 36), client: endpoint, clientAddress: peer?.description ?? "unknown",
-            localAddress: endpoint.localAddress, context: context,
+            localAddress: local ?? endpoint.localAddress, context: context,
             onEnd: { session in registry.remove(session) })
         registry.add(session, binding: binding)
         session.start()

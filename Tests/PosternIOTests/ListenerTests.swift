@@ -90,6 +90,41 @@ final class ListenerTests: XCTestCase {
         XCTAssertEqual(options.withLock { $0 }, [[1, 90, 1]], "the same options from both sockets")
     }
 
+    func testANewKeepaliveReachesConnectionsAcceptedAfterIt() throws {
+        for kind in [EventLoopKind.dispatchEpoll, .dispatchSources] {
+            let loop = EventLoop(workers: 2, kind: kind)
+            let seen = Mutex<[[Int32?]]>([])
+            let listener = try Listener(
+                address: ListenerTests.any, loop: loop, keepalive: TCPKeepalive(idle: 90, interval: 11, count: 5),
+                onError: { _ in }
+            ) { fd, _, _ in
+                let options = [
+                    SocketOps.option(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE),
+                    SocketOps.option(fd, SOL_SOCKET, SO_KEEPALIVE),
+                ]
+                seen.withLock { $0.append(options) }
+                Glibc.close(fd)
+            }
+            listener.start()
+            defer { listener.stop() }
+            var clients: [Int32] = []
+            defer { for client in clients { Glibc.close(client) } }
+            func acceptedOptions() -> Set<[Int32?]> {
+                seen.withLock { $0 = [] }
+                for _ in 0..<16 { if let client = connectClient(listener.address) { clients.append(client) } }
+                XCTAssertTrue(eventually { seen.withLock { $0.count } == 16 }, "\(kind)")
+                return Set(seen.withLock { $0 })
+            }
+            XCTAssertEqual(acceptedOptions(), [[90, 1]], "\(kind)")
+            listener.setKeepalive(TCPKeepalive(idle: 45, interval: 11, count: 5))
+            for shard in loop.shards { shard.queue.sync {} }
+            XCTAssertEqual(acceptedOptions(), [[45, 1]], "\(kind): every socket took the new one")
+            listener.setKeepalive(nil)
+            for shard in loop.shards { shard.queue.sync {} }
+            XCTAssertEqual(acceptedOptions().map { $0[1] }, [0], "\(kind): off")
+        }
+    }
+
     func testABusyAddressIsRefusedThoughTheGroupSharesItsPort() throws {
         let loop = EventLoop(workers: 2, kind: .dispatchEpoll)
         let accepts = Accepts()

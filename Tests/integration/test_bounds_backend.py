@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import subprocess
 import time
 
 from harness import world
 from harness.clients import RawIMAP, imap_quote
+from harness.lifecycle import wait_log
 from harness.silent import SilentServer
 
 HOST = "127.0.0.1"
@@ -112,6 +114,39 @@ def test_client_and_backend_sockets_have_tcp_keepalive(postern_factory, backends
         problems = [f"{what} socket has no keepalive timer: {lines[0]}" for what, lines in last.items()
                     if not keepalive(lines)]
         assert not problems, "; ".join(problems)
+
+
+def client_keepalive_lines(p, port: int, c: RawIMAP, want: bool) -> list[str]:
+    """ss's lines for Postern's accepted socket of ``c``. ss shows one timer per socket, and a
+    retransmit timer ("on") hides the keepalive one while data is unacknowledged, so this polls
+    (bounded, 3 s): until the keepalive timer shows (``want``), or for the whole 3 s (not ``want``:
+    a timer that is there has had the time to show)."""
+    flt = f"( sport = :{port} and dport = :{c.sock.getsockname()[1]} )"
+    lines: list[str] = []
+    deadline = time.monotonic() + 3
+    for _ in range(100):
+        lines = [x for x in ss_established(flt) if f"pid={p.pid}," in x]
+        if (want and keepalive(lines)) or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    return lines
+
+
+def test_a_reload_sets_the_keepalive_that_new_client_sockets_inherit(postern_factory, backends):
+    """Accepted sockets inherit keepalive from the listening socket; a reload that turns it off (and on
+    again) sets it there, so connections accepted after the reload have the new setting."""
+    p = postern_factory(imap_listeners=("imap",))
+    port = p.port("imap")
+    for generation, on in ((2, False), (3, True)):
+        cfg = copy.deepcopy(p.config)
+        cfg.setdefault("limits", {})["tcp_keepalive"] = on
+        p.reload(cfg)
+        wait_log(p, rf"reloaded configuration.*generation={generation}")
+        with RawIMAP(HOST, port) as c:
+            assert login(c).startswith("l OK")
+            lines = client_keepalive_lines(p, port, c, want=on)
+            assert len(lines) == 1, f"Postern's accepted socket: {lines}"
+            assert keepalive(lines) == on, f"tcp_keepalive {on} after the reload: {lines[0]}"
 
 
 # ----- 8. EMFILE is a local failure ---------------------------------------------------------------
