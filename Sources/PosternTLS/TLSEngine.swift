@@ -214,8 +214,8 @@ public final class TLSEngine {
     /// What the handshake agreed on; nil before it finished.
     public var sessionInfo: TLSSessionInfo? {
         guard handshakeComplete else { return nil }
-        let version = String(cString: SSL_get_version(ssl))
-        let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "none"
+        let version = TLSNameTable.intern(SSL_get_version(ssl))
+        let cipher = SSL_get_current_cipher(ssl).map { TLSNameTable.intern(SSL_CIPHER_get_name($0)) } ?? "none"
         let serverName = context.isServer ? SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)) : nil
         let peer = SSL_get0_peer_certificate(ssl).map { TLSCertificateInfo.subject(of: $0) }
         return TLSSessionInfo(
