@@ -21,7 +21,6 @@ int postern_ssl_get_tmp_key_bits(SSL *ssl, const char **type_name) {
 
 int postern_err_get_lib(unsigned long err) { return ERR_GET_LIB(err); }
 int postern_err_get_reason(unsigned long err) { return ERR_GET_REASON(err); }
-int postern_bio_set_mem_eof_return(BIO *bio, int value) { return (int)BIO_set_mem_eof_return(bio, value); }
 
 uint64_t postern_op_cipher_server_preference(void) { return SSL_OP_CIPHER_SERVER_PREFERENCE; }
 uint64_t postern_op_no_renegotiation(void) { return SSL_OP_NO_RENEGOTIATION; }

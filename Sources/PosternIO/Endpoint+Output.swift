@@ -93,7 +93,6 @@ extension Endpoint {
         guard let tls, tls.outgoingCount > 0 else { return true }
         compactPending()
         tls.takeOutgoing(into: &pending)
-        tls.releaseIdleBuffers()
         flush(reportingDrained: reportingDrained)
         if enforcingCap && !closed && pendingCount > maxQueuedBytes { _ = admits(0) }
         return !closed

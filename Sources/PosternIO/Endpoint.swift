@@ -253,7 +253,6 @@ public final class Endpoint: Connection, @unchecked Sendable {
                     }
                 case .wantMore:
                     flushTLS()
-                    tls.releaseIdleBuffers()
                     return
                 case .closed:
                     flushTLS()

@@ -1,14 +1,26 @@
 import Glibc
 
 /// A socket address (IPv4 or IPv6) in a form the socket calls take.
+///
+/// Kept in a `sockaddr_in6` (28 bytes, room for either family) rather than a `sockaddr_storage` (128): every
+/// endpoint holds one for its peer, so the difference is paid per connection.
 public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
-    var storage: sockaddr_storage
-    var length: socklen_t
+    private var raw: sockaddr_in6
+    let length: socklen_t
+
+    /// The address as the socket calls take it (`bind`, `connect`).
+    var storage: sockaddr_storage {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { target in
+            withUnsafeBytes(of: raw) { target.copyMemory(from: $0) }
+        }
+        return storage
+    }
 
     /// The numeric host, without brackets.
     public var host: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        var copy = storage
+        var copy = raw
         return withUnsafePointer(to: &copy) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                 let ok = getnameinfo(sa, length, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST)
@@ -19,9 +31,9 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var port: Int {
-        var copy = storage
+        var copy = raw
         return withUnsafePointer(to: &copy) { pointer -> Int in
-            if Int32(storage.ss_family) == AF_INET6 {
+            if family == AF_INET6 {
                 return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
                     Int(UInt16(bigEndian: $0.pointee.sin6_port))
                 }
@@ -32,7 +44,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(raw.sin6_family) }
 
     /// Whether this is a listening address every connection to which arrives on this same address: a specific
     /// host (not 0.0.0.0 or ::) and a port (not 0). A socket accepted on it has it as its local address.
@@ -40,9 +52,15 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// The first `length` bytes of `storage` (an IPv4 or IPv6 address: at most the 28 of a `sockaddr_in6`).
     init(storage: sockaddr_storage, length: socklen_t) {
-        self.storage = storage
-        self.length = length
+        var raw = sockaddr_in6()
+        let kept = min(Int(length), MemoryLayout<sockaddr_in6>.size)
+        withUnsafeMutableBytes(of: &raw) { target in
+            withUnsafeBytes(of: storage) { target.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<kept])) }
+        }
+        self.raw = raw
+        self.length = socklen_t(kept)
     }
 
     /// Two addresses are equal when family, numeric host and port are.

@@ -32,6 +32,8 @@ public final class Runtime: Sendable {
     let mapSources: [MeasuredMapSource]
     /// The admin API's bearer token (`server.admin_token_file`), read with the rest of the configuration.
     let adminToken: AdminToken?
+    /// What the sessions of each listener share while this runtime is current (`SessionContext`).
+    let sessionSharing = SessionSharing()
 
     /// Builds contexts and maps; throws with a message naming what failed. `map` and `dialler` replace the
     /// configured map and the system dialler (tests). With `previous` (a reload), its map is taken over when

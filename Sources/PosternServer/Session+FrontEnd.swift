@@ -85,6 +85,7 @@ extension Session: ConnectionDelegate {
 
     func connectionTLSEstablished(_ connection: any Connection) {
         guard connection === client else { return }
+        HeapTrimmer.shared.handshakeFinished(on: shard)
         log.clientTLS = client.tlsInfo
         if let info = client.tlsInfo { identity.tlsEstablished(info) }
         switch phase {

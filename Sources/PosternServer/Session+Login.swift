@@ -131,6 +131,8 @@ extension Session: BackendDiallerDelegate, RelayOwner {
         relay.owner = self
         holds = []
         phase = .relaying(relay)
+        // Nothing asks the login machine anything from here on: its buffers and options go.
+        frontEnd = SplicedFrontEnd()
         relay.start(pipelined: pipelined, leftover: backend.leftover)
     }
 

@@ -19,8 +19,18 @@ struct SessionLog {
     var backend: String?
     /// Why the map chose it.
     var route: String?
-    var clientTLS: TLSSessionInfo?
-    var backendTLS: TLSSessionInfo?
+    /// The client's and the backend's TLS, boxed: a plaintext session (or side) keeps a pointer's room,
+    /// not the 88 bytes of a `TLSSessionInfo`, for its whole life.
+    var clientTLS: TLSSessionInfo? {
+        get { boxedClientTLS?.value }
+        set { boxedClientTLS = newValue.map(Boxed.init) }
+    }
+    var backendTLS: TLSSessionInfo? {
+        get { boxedBackendTLS?.value }
+        set { boxedBackendTLS = newValue.map(Boxed.init) }
+    }
+    private var boxedClientTLS: Boxed<TLSSessionInfo>?
+    private var boxedBackendTLS: Boxed<TLSSessionInfo>?
     /// Bytes of every backend connection of the session (those abandoned during failover included).
     var backendIn: UInt64 = 0
     var backendOut: UInt64 = 0

@@ -1,5 +1,6 @@
 /// Where a session is, with what belongs to that phase: the attempt while the map is asked, the dialler
-/// while a backend is tried, the relay once logged in, and the outcome at the end.
+/// while a backend is tried, the relay once logged in, and the outcome at the end. The login's large payloads
+/// are boxed (`indirect`), so a relayed session does not keep their room inline for its whole life.
 enum SessionPhase {
     /// A listener with `proxy_protocol`: the PROXY header of a trusted load balancer is read first.
     case proxyHeader(ProxyHeaderReader)
@@ -10,13 +11,13 @@ enum SessionPhase {
     /// A STARTTLS handshake runs since then (session clock).
     case starttls(since: UInt64)
     /// The abuse guards hold the login: before it is routed, or its answer.
-    case paused(LoginPause)
+    indirect case paused(LoginPause)
     /// The map is asked where the attempt's user lives.
-    case routing(LoginAttempt)
+    indirect case routing(LoginAttempt)
     /// The attempt's backends are tried.
     case dialling(BackendDialler)
     /// The backend accepted: the front end sends its final response and asks to relay.
-    case loggedIn(LoggedInBackend)
+    indirect case loggedIn(LoggedInBackend)
     /// Spliced.
     case relaying(Relay)
     case ended(SessionOutcome)

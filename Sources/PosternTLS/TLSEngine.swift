@@ -2,16 +2,21 @@ internal import COpenSSL
 internal import CPosternShims
 import Glibc
 
-/// One TLS connection driven through memory BIOs: ciphertext in and out as bytes, no socket.
+/// One TLS connection driven through memory: ciphertext in and out as bytes, no socket.
 ///
 /// The owner feeds what it read from the network with `feed`, pulls plaintext with `readPlaintext`,
-/// pushes plaintext with `write`, and sends whatever `takeOutgoing` returns. Not thread-safe: an
-/// engine belongs to one session and is used on that session's queue only.
+/// pushes plaintext with `write`, and sends whatever `takeOutgoing` returns. OpenSSL reads and writes the
+/// ciphertext through one BIO of `EngineBIO`'s, which works on the engine's two byte arrays; an array is let
+/// go as soon as it is drained, so an idle connection holds no ciphertext buffer. Not thread-safe: an engine
+/// belongs to one session and is used on that session's queue only.
 public final class TLSEngine {
     private let ssl: OpaquePointer
-    private var rbio: OpaquePointer
-    private var wbio: OpaquePointer
     private let context: TLSContext
+    /// Ciphertext fed and not yet read by OpenSSL: the bytes from `incomingStart` on.
+    private var incoming: [UInt8] = []
+    private var incomingStart = 0
+    /// Ciphertext OpenSSL wrote, waiting for `takeOutgoing`.
+    private var outgoing: [UInt8] = []
     public private(set) var handshakeComplete = false
     /// Set once the peer's close_notify was read.
     public private(set) var receivedCloseNotify = false
@@ -31,21 +36,12 @@ public final class TLSEngine {
     /// name the context's pins are checked for); `session` is offered for resumption.
     public init(context: TLSContext, serverName: String? = nil, session: TLSClientSession? = nil) throws(TLSError) {
         guard let ssl = SSL_new(context.ctx) else { throw TLSContext.lastError("SSL_new") }
-        guard let rbio = BIO_new(BIO_s_mem()) else {
-            SSL_free(ssl)
-            throw TLSContext.lastError("BIO_new")
-        }
-        guard let wbio = BIO_new(BIO_s_mem()) else {
-            BIO_free(rbio)
-            SSL_free(ssl)
-            throw TLSContext.lastError("BIO_new")
-        }
-        _ = postern_bio_set_mem_eof_return(rbio, -1)
-        SSL_set_bio(ssl, rbio, wbio)
         self.ssl = ssl
-        self.rbio = rbio
-        self.wbio = wbio
         self.context = context
+        // Every stored property is set by now, so a throw runs deinit, which frees `ssl`.
+        guard let bio = EngineBIO.make(for: self) else { throw TLSContext.lastError("BIO_new") }
+        // The same BIO both ways: SSL_set_bio takes the one reference.
+        SSL_set_bio(ssl, bio, bio)
         if context.isServer {
             SSL_set_accept_state(ssl)
         } else {
@@ -74,7 +70,7 @@ public final class TLSEngine {
         }
     }
 
-    deinit { SSL_free(ssl) }  // frees both BIOs too
+    deinit { SSL_free(ssl) }  // frees the BIO too
 
     static func isIPAddress(_ name: String) -> Bool {
         var v4 = in_addr()
@@ -84,8 +80,35 @@ public final class TLSEngine {
 
     /// Hands ciphertext read from the network to OpenSSL.
     public func feed(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        _ = BIO_write(rbio, base, Int32(bytes.count))
+        guard bytes.count > 0 else { return }
+        if incomingStart > 0 {
+            incoming.removeFirst(incomingStart)
+            incomingStart = 0
+        }
+        incoming.append(contentsOf: bytes)
+    }
+
+    /// Ciphertext fed and not yet read by OpenSSL.
+    var incomingCount: Int { incoming.count - incomingStart }
+
+    /// The BIO's read: copies fed ciphertext into `buffer`; the array goes once it is read to its end.
+    func takeIncoming(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(buffer.count, incomingCount)
+        guard count > 0 else { return 0 }
+        incoming.withUnsafeBytes { source in
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[incomingStart..<incomingStart + count]))
+        }
+        incomingStart += count
+        if incomingStart == incoming.count {
+            incoming = []
+            incomingStart = 0
+        }
+        return count
+    }
+
+    /// The BIO's write.
+    func appendOutgoing(_ bytes: UnsafeRawBufferPointer) {
+        outgoing.append(contentsOf: bytes)
     }
 
     /// Advances the handshake. Returns true once it is complete.
@@ -170,55 +193,29 @@ public final class TLSEngine {
     }
 
     /// Bytes of ciphertext waiting to be sent.
-    public var outgoingCount: Int { Int(BIO_ctrl_pending(wbio)) }
+    public var outgoingCount: Int { outgoing.count }
 
-    /// Bytes the two memory BIOs hold allocated (their buffers only grow while they are in use).
-    public var bufferCapacity: Int { TLSEngine.capacity(of: rbio) + TLSEngine.capacity(of: wbio) }
+    /// Bytes the engine holds allocated for ciphertext either way: none once what was fed was read by
+    /// OpenSSL and what it wrote was taken (a partial record is then in OpenSSL's own record buffer).
+    public var bufferCapacity: Int { incoming.capacity + outgoing.capacity }
 
-    private static func capacity(of bio: OpaquePointer) -> Int {
-        var memory: UnsafeMutablePointer<BUF_MEM>?
-        _ = withUnsafeMutablePointer(to: &memory) { BIO_ctrl(bio, BIO_C_GET_BUF_MEM_PTR, 0, $0) }
-        return memory.map { Int($0.pointee.max) } ?? 0
-    }
-
-    /// After the handshake, when no ciphertext waits either way and the memory BIOs hold more than
-    /// `threshold` bytes allocated (the handshake's flights, a bulk transfer), swaps in empty BIOs so an idle
-    /// connection keeps none of it. Returns whether it did.
-    @discardableResult
-    public func releaseIdleBuffers(threshold: Int = 1024) -> Bool {
-        guard handshakeComplete, BIO_ctrl_pending(rbio) == 0, BIO_ctrl_pending(wbio) == 0,
-            bufferCapacity > threshold
-        else { return false }
-        guard let freshRead = BIO_new(BIO_s_mem()) else { return false }
-        guard let freshWrite = BIO_new(BIO_s_mem()) else {
-            BIO_free(freshRead)
-            return false
-        }
-        _ = postern_bio_set_mem_eof_return(freshRead, -1)
-        // Both BIOs change, so SSL_set_bio takes one reference to each and frees the old ones.
-        SSL_set_bio(ssl, freshRead, freshWrite)
-        rbio = freshRead
-        wbio = freshWrite
-        return true
-    }
-
-    /// Moves all pending ciphertext to the end of `output`.
+    /// Moves all pending ciphertext to the end of `output` (into an empty `output` without a copy); the
+    /// engine keeps no buffer afterwards.
     public func takeOutgoing(into output: inout [UInt8]) {
-        while BIO_ctrl_pending(wbio) > 0 {
-            let got = withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 1) { chunk -> Int in
-                let count = Int(BIO_read(wbio, chunk.baseAddress!, Int32(chunk.count)))
-                if count > 0 { output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count])) }
-                return count
-            }
-            if got <= 0 { break }
+        guard !outgoing.isEmpty else { return }
+        if output.isEmpty {
+            swap(&output, &outgoing)
+        } else {
+            output.append(contentsOf: outgoing)
         }
+        outgoing = []
     }
 
     /// What the handshake agreed on; nil before it finished.
     public var sessionInfo: TLSSessionInfo? {
         guard handshakeComplete else { return nil }
-        let version = String(cString: SSL_get_version(ssl))
-        let cipher = SSL_get_current_cipher(ssl).map { String(cString: SSL_CIPHER_get_name($0)) } ?? "none"
+        let version = TLSNameTable.intern(SSL_get_version(ssl))
+        let cipher = SSL_get_current_cipher(ssl).map { TLSNameTable.intern(SSL_CIPHER_get_name($0)) } ?? "none"
         let serverName = context.isServer ? SSL_get_servername(ssl, Int32(TLSEXT_NAMETYPE_host_name)) : nil
         let peer = SSL_get0_peer_certificate(ssl).map { TLSCertificateInfo.subject(of: $0) }
         return TLSSessionInfo(

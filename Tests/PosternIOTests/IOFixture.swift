@@ -120,8 +120,9 @@ enum IOFixture {
     static func loopbackSocket(listening: Bool) -> (fd: Int32, address: SocketAddress) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         precondition(fd >= 0)
-        var address = SocketAddress.numeric(host: "127.0.0.1", port: 0)!
-        let rc = withUnsafePointer(to: &address.storage) {
+        let address = SocketAddress.numeric(host: "127.0.0.1", port: 0)!
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, address.length) }
         }
         precondition(rc == 0, "bind: \(errno)")

@@ -165,6 +165,30 @@ final class SocketTests: XCTestCase {
         XCTAssertNil(SocketAddress.numeric(host: "127.0.0.1", port: 70000))
         XCTAssertNil(SocketAddress.numeric(host: "", port: 143))
     }
+
+    /// An address is kept in a `sockaddr_in6`'s room: what `accept` or `getaddrinfo` gave (an IPv6 address
+    /// with its flow label and scope too) comes back byte for byte for `bind` and `connect`, and an IPv4 one
+    /// with its own length.
+    func testAnAddressComesBackAsItWasGiven() throws {
+        var v6 = sockaddr_in6()
+        v6.sin6_family = sa_family_t(AF_INET6)
+        v6.sin6_port = UInt16(4190).bigEndian
+        v6.sin6_flowinfo = 0x1234
+        v6.sin6_scope_id = 7
+        XCTAssertEqual(inet_pton(AF_INET6, "fe80::1", &v6.sin6_addr), 1)
+        var given = sockaddr_storage()
+        withUnsafeMutableBytes(of: &given) { target in withUnsafeBytes(of: v6) { target.copyMemory(from: $0) } }
+        let address = SocketAddress(storage: given, length: socklen_t(MemoryLayout<sockaddr_in6>.size))
+        XCTAssertEqual(address.family, AF_INET6)
+        XCTAssertEqual(address.port, 4190)
+        XCTAssertEqual(Int(address.length), MemoryLayout<sockaddr_in6>.size)
+        let back = withUnsafeBytes(of: address.storage) { Array($0.prefix(MemoryLayout<sockaddr_in6>.size)) }
+        XCTAssertEqual(back, withUnsafeBytes(of: v6) { Array($0) })
+        let v4 = try XCTUnwrap(SocketAddress.numeric(host: "198.51.100.9", port: 110))
+        XCTAssertEqual(Int(v4.length), MemoryLayout<sockaddr_in>.size)
+        XCTAssertEqual(SocketAddress(storage: v4.storage, length: v4.length), v4)
+        XCTAssertEqual(SocketAddress(storage: v4.storage, length: v4.length).description, "198.51.100.9:110")
+    }
 }
 
 /// Keepalive options read on a listener's shard, handed to the test thread.

@@ -1,4 +1,5 @@
 import PosternIO
+import PosternProtocol
 import XCTest
 
 @testable import PosternServer
@@ -38,6 +39,24 @@ final class RelayTests: XCTestCase {
             XCTAssertFalse(h.client.isReadingPaused)
             h.client.drain()
             XCTAssertFalse(backend.isReadingPaused)
+        }
+    }
+
+    func testTheLoginMachineIsLetGoOnceRelayed() throws {
+        let h = try SessionHarness()
+        h.start()
+        XCTAssertTrue(h.run { h.session.frontEnd is IMAPFrontEnd })
+        h.loginAlice()
+        h.route("alice", to: ["a.example"])
+        h.run { h.dialler.answer(0, addresses: ["192.0.2.10"]) }
+        h.backendAccepts(h.backend)
+        XCTAssertTrue(h.run { h.session.phaseIsRelaying })
+        XCTAssertTrue(h.run { h.session.frontEnd is SplicedFrontEnd }, "the relay needs no login machine")
+        let backend = h.backend
+        h.run {
+            let before = backend.written.count
+            h.client.receive("b NOOP\r\n")
+            XCTAssertEqual(backend.written.count - before, 8, "still relayed")
         }
     }
 

@@ -1,36 +1,36 @@
 import PosternTLS
 import XCTest
 
-/// An idle engine keeps no memory-BIO buffers: after the handshake or a bulk transfer, with nothing pending,
-/// `releaseIdleBuffers` swaps in empty BIOs, and the connection goes on working through them.
+/// An idle engine keeps no ciphertext buffer: what was fed goes once OpenSSL read it, what OpenSSL wrote goes
+/// with `takeOutgoing`, after the handshake, a bulk transfer or half a record alike, and the connection goes
+/// on working.
 final class TLSBufferReleaseTests: XCTestCase {
-    func testIdleBuffersAreReleasedAndTheConnectionGoesOn() throws {
+    func testAnIdleEngineHoldsNoBufferAndTheConnectionGoesOn() throws {
         let pki = try TestPKI.get()
         let (client, server) = try connectedPair(
             client: TLSContext.client(ClientTLSSettings(caFile: pki.caCert)), server: pki.server())
-        XCTAssertGreaterThan(server.bufferCapacity, 1024, "the handshake's flights grew the BIOs")
-        XCTAssertTrue(server.releaseIdleBuffers())
-        XCTAssertLessThanOrEqual(server.bufferCapacity, 1024)
-        XCTAssertFalse(server.releaseIdleBuffers(), "nothing left to release")
+        XCTAssertEqual(server.bufferCapacity, 0, "the handshake's flights are gone")
 
         let bulk = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 17) }
         try bulk.withUnsafeBytes { try server.write($0) }
-        XCTAssertFalse(server.releaseIdleBuffers(), "ciphertext is waiting: nothing is released")
+        XCTAssertGreaterThan(server.outgoingCount, bulk.count, "the records wait for takeOutgoing")
+        XCTAssertGreaterThanOrEqual(server.bufferCapacity, server.outgoingCount)
         XCTAssertEqual(try receive(bulk.count, by: client, from: server), bulk)
-        XCTAssertTrue(server.releaseIdleBuffers(), "drained after a bulk write")
+        XCTAssertEqual(server.bufferCapacity, 0, "taken after a bulk write")
+        XCTAssertEqual(client.bufferCapacity, 0, "read after a bulk transfer")
 
         let request = Array("a1 NOOP\r\n".utf8)
         try request.withUnsafeBytes { try client.write($0) }
-        XCTAssertEqual(try receive(request.count, by: server, from: client), request, "the fresh BIOs carry data")
+        XCTAssertEqual(try receive(request.count, by: server, from: client), request)
         server.shutdown()
         transfer(from: server, to: client)
         var rest: [UInt8] = []
-        XCTAssertEqual(try client.readPlaintext(into: &rest), .closed, "close_notify goes through the fresh BIOs")
+        XCTAssertEqual(try client.readPlaintext(into: &rest), .closed, "close_notify goes through")
     }
 
-    /// OpenSSL moves a partial record from the read BIO into its own record buffer: swapping the BIOs then
-    /// loses nothing, and the rest of the record read from the fresh BIO completes it.
-    func testAReleaseWhileAPartialRecordWaitsLosesNothing() throws {
+    /// OpenSSL moves a partial record into its own record buffer: the engine keeps nothing of it, and the rest
+    /// of the record completes it.
+    func testHalfARecordIsKeptByOpenSSLNotTheEngine() throws {
         let pki = try TestPKI.get()
         let (client, server) = try connectedPair(
             client: TLSContext.client(ClientTLSSettings(caFile: pki.caCert)), server: pki.server())
@@ -41,9 +41,28 @@ final class TLSBufferReleaseTests: XCTestCase {
         records.prefix(records.count / 2).withUnsafeBytes { server.feed(UnsafeRawBufferPointer($0)) }
         var plaintext: [UInt8] = []
         XCTAssertEqual(try server.readPlaintext(into: &plaintext), .wantMore)
-        XCTAssertTrue(server.releaseIdleBuffers(), "the read BIO is empty: OpenSSL holds the half record")
+        XCTAssertEqual(server.bufferCapacity, 0, "OpenSSL holds the half record")
         records.suffix(from: records.count / 2).withUnsafeBytes { server.feed(UnsafeRawBufferPointer($0)) }
         XCTAssertEqual(try server.readPlaintext(into: &plaintext), .data(4000))
+        XCTAssertEqual(plaintext, message)
+    }
+
+    /// Ciphertext taken into a queue that already holds bytes goes after them.
+    func testTakenCiphertextGoesAfterWhatIsQueued() throws {
+        let pki = try TestPKI.get()
+        let (client, server) = try connectedPair(
+            client: TLSContext.client(ClientTLSSettings(caFile: pki.caCert)), server: pki.server())
+        let message = Array("* OK still here\r\n".utf8)
+        try message.withUnsafeBytes { try server.write($0) }
+        let pending = server.outgoingCount
+        var queue: [UInt8] = [1, 2, 3]
+        server.takeOutgoing(into: &queue)
+        XCTAssertEqual(queue.count, 3 + pending)
+        XCTAssertEqual(Array(queue.prefix(3)), [1, 2, 3])
+        XCTAssertEqual(server.outgoingCount, 0)
+        Array(queue.dropFirst(3)).withUnsafeBytes { client.feed($0) }
+        var plaintext: [UInt8] = []
+        XCTAssertEqual(try client.readPlaintext(into: &plaintext), .data(message.count))
         XCTAssertEqual(plaintext, message)
     }
 }

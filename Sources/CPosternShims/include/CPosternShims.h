@@ -17,7 +17,6 @@ long postern_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
 int postern_ssl_get_tmp_key_bits(SSL *ssl, const char **type_name);
 int postern_err_get_lib(unsigned long err);
 int postern_err_get_reason(unsigned long err);
-int postern_bio_set_mem_eof_return(BIO *bio, int value);
 long postern_ssl_ctx_set_release_buffers(SSL_CTX *ctx);
 int postern_ssl_ctx_set_servername_cb(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *), void *arg);
 long postern_ssl_ctx_sess_set_cache_size(SSL_CTX *ctx, long size);
