@@ -37,6 +37,29 @@ enum IOFixture {
 
     static func fdCount() -> Int { openFDs().count }
 
+    /// Waits (at most 5 s) until the set of open descriptors has stayed the same for 300 ms.
+    static func waitForSteadyFDs() {
+        var last = openFDs().sorted()
+        var steadySince = DispatchTime.now().uptimeNanoseconds
+        let start = steadySince
+        while DispatchTime.now().uptimeNanoseconds - steadySince < 300_000_000,
+            DispatchTime.now().uptimeNanoseconds - start < 5_000_000_000
+        {
+            usleep(10_000)
+            let now = openFDs().sorted()
+            if now != last { (last, steadySince) = (now, DispatchTime.now().uptimeNanoseconds) }
+        }
+    }
+
+    /// Duplicates stdin into every descriptor the open-file limit still allows, appending them to `fds`.
+    static func takeEveryFreeFD(into fds: inout [Int32]) {
+        while true {
+            let fd = dup(0)
+            if fd < 0 { return }
+            fds.append(fd)
+        }
+    }
+
     /// Waits until the fd count is `expected` (cancel handlers run on the shard queue after `cancel`).
     static func waitForFDCount(_ expected: Int, shard: EventShard) -> Int {
         eventually {
